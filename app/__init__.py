@@ -1,0 +1,1 @@
+"""operando-xrd Qt application and command line."""
