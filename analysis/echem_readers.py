@@ -236,8 +236,10 @@ def _column(path: str, title: str, index: int, role: str, unit: str) -> Column:
     if role == "time" and (":" in unit or unit in ("hh:mm:ss", "hms")):
         return Column(index, title, role, 1.0, clock=True)
     scales = UNIT_SCALES[role]
-    if unit == "" and role != "x":
-        return Column(index, title, role, scales[DEFAULT_UNITS[role]], assumed_unit=True)
+    if unit == "":
+        # a bare "Voltage" is in volts on every cycler; time, current and capacity are worth a note
+        return Column(index, title, role, scales[DEFAULT_UNITS[role]],
+                      assumed_unit=role in ("time", "current", "capacity"))
     if unit not in scales:
         raise InputError(path, f"column {title!r}: unknown {role} unit")
     return Column(index, title, role, scales[unit])
