@@ -1,0 +1,1 @@
+"""Publication figures rendered with matplotlib (no Qt): contour maps, parameter plots, presets."""

@@ -1,0 +1,118 @@
+"""Things drawn on top of the map axes: broken-axis slashes, event lines and labels, phase ticks."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from analysis.events import Event
+
+from .layout import PT_PER_IN
+
+MAP_EVENT_COLOR = "white"
+PANEL_EVENT_COLOR = "0.35"
+PANEL_BAND_COLOR = "0.85"
+PHASE_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def mark_broken_axes(windows: Sequence[Axes], line_width_pt: float) -> None:
+    """Hide the inner spines between adjacent windows and draw a pair of slashes at each break."""
+    slash = [(-1.0, -1.6), (1.0, 1.6)]  # marker vertices: a steep diagonal stroke
+    style = dict(marker=slash, markersize=4.0, linestyle="none", color="k", mec="k",
+                 mew=line_width_pt, clip_on=False)
+    for left, right in zip(windows[:-1], windows[1:]):
+        left.spines["right"].set_visible(False)
+        right.spines["left"].set_visible(False)
+        right.tick_params(axis="y", which="both", left=False, labelleft=False)
+        left.plot([1, 1], [0, 1], transform=left.transAxes, **style)
+        right.plot([0, 0], [0, 1], transform=right.transAxes, **style)
+
+
+def event_span(event: Event, scan_y: np.ndarray) -> tuple[float, float] | None:
+    """(y_start, y_end) of an event on the vertical axis, or None when it is outside the series."""
+    n = scan_y.size
+    if event.scan >= n or event.scan < 0:
+        return None
+    return float(scan_y[event.scan]), float(scan_y[min(event.end_scan, n - 1)])
+
+
+def draw_event_lines(map_axes: Sequence[Axes], panel_axes: Sequence[Axes], events: Sequence[Event],
+                     scan_y: np.ndarray, line_width_pt: float) -> list[tuple[float, Event]]:
+    """Dashed lines across the map (both ends for a span) and lines/bands on the side panels.
+
+    Returns ``[(y, event)]`` for the events that fall inside the series, for labelling.
+    """
+    placed = []
+    for event in events:
+        span = event_span(event, scan_y)
+        if span is None:
+            continue
+        y0, y1 = span
+        for ax in map_axes:
+            for y in {y0, y1}:
+                ax.axhline(y, color=MAP_EVENT_COLOR, lw=line_width_pt, ls=(0, (4, 2)), alpha=0.9)
+        for ax in panel_axes:
+            if y1 > y0:
+                ax.axhspan(y0, y1, color=PANEL_BAND_COLOR, lw=0, zorder=0)
+            ax.axhline(y0, color=PANEL_EVENT_COLOR, lw=line_width_pt, ls=(0, (4, 2)), zorder=1)
+        placed.append((y0, event))
+    return placed
+
+
+def label_positions(fracs: Sequence[float], min_gap: float) -> list[float]:
+    """Axes-fraction heights for labels sitting on lines at ``fracs``, pushed apart by ``min_gap``.
+
+    Labels sit just above their line; a label that would overlap the previous one moves up,
+    and if the top is reached the stack is pushed back down. Order is kept.
+    """
+    order = np.argsort(fracs, kind="stable")
+    pos = np.empty(len(fracs))
+    prev = -np.inf
+    for i in order:
+        pos[i] = max(fracs[i], prev + min_gap)
+        prev = pos[i]
+    ceiling = 1.0 - min_gap
+    for i in order[::-1]:
+        if pos[i] > ceiling:
+            pos[i] = ceiling
+        ceiling = pos[i] - min_gap
+    return [float(p) for p in pos]
+
+
+def draw_event_labels(ax: Axes, placed: list[tuple[float, Event]], font_size_pt: float) -> None:
+    """Event labels inside ``ax`` at its left edge, on a pale box so they read over any colour."""
+    if not placed:
+        return
+    lo, hi = ax.get_ylim()
+    height_pt = ax.get_position().height * ax.figure.get_size_inches()[1] * PT_PER_IN
+    fracs = [(y - lo) / (hi - lo) for y, _ in placed]
+    gap = 1.55 * font_size_pt / height_pt
+    for (_, event), frac in zip(placed, label_positions(fracs, gap)):
+        ax.text(0.025, frac + 0.15 * gap, event.display_label, transform=ax.transAxes, ha="left",
+                va="bottom", fontsize=font_size_pt, color="k", clip_on=False, zorder=5,
+                bbox=dict(boxstyle="square,pad=0.12", fc="white", ec="none", alpha=0.8))
+
+
+def draw_phase_ticks(strips: Sequence[Axes], ticks: Sequence[tuple[str, np.ndarray]],
+                     line_width_pt: float, font_size_pt: float) -> None:
+    """One row of short vertical ticks per phase in each strip, the phase names left of the first.
+
+    ticks: ``[(phase_name, two_theta_deg (n,)), ...]``, top row first.
+    """
+    n = len(ticks)
+    for strip in strips:
+        strip.set_ylim(0, n)
+        strip.set_axis_off()
+        for row, (name, positions) in enumerate(ticks):
+            y = n - row - 1
+            lo, hi = strip.get_xlim()
+            pos = np.asarray(positions, dtype=float)
+            pos = pos[(pos >= min(lo, hi)) & (pos <= max(lo, hi))]
+            strip.vlines(pos, y + 0.15, y + 0.85, color=PHASE_COLORS[row % len(PHASE_COLORS)],
+                         lw=line_width_pt * 1.2)
+    first = strips[0]
+    for row, (name, _) in enumerate(ticks):
+        first.text(-0.02, n - row - 0.5, name, transform=first.get_yaxis_transform(), ha="right",
+                   va="center", fontsize=font_size_pt, color=PHASE_COLORS[row % len(PHASE_COLORS)])

@@ -1,0 +1,218 @@
+"""The operando contour figure: 2θ windows side by side, time up, voltage/parameter panels right."""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional, Sequence
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.ticker import AutoMinorLocator, FixedLocator, MaxNLocator
+
+from analysis import axis as ax_units
+from analysis.events import Event
+from analysis.series import ScanSeries
+
+from . import annotations
+from .fonts import figure_rc
+from .layout import plan_row
+from .panels import ParameterInput, SidePanel, TraceInput, parameter_panels, trace_panel
+from .presets import CM_PER_IN, FigureStyle
+
+SCALE_LABELS = {"linear": "Intensity (a.u.)", "sqrt": "√Intensity (a.u.)", "log": "log Intensity (a.u.)"}
+PANEL_LABELS = {"voltage": "Voltage (V)", "x": "Na content x"}
+
+
+def map_axis(series: ScanSeries) -> tuple[np.ndarray, str]:
+    """(x values, axis label): 2θ in degrees when it can be had, else the series' own axis."""
+    if series.x_kind == ax_units.TWO_THETA or series.wavelength_A is not None:
+        return series.two_theta_deg, ax_units.AXIS_LABELS[ax_units.TWO_THETA]
+    return series.x, ax_units.AXIS_LABELS[series.x_kind]
+
+
+def scale_intensity(intensity: np.ndarray, scaling: str) -> np.ndarray:
+    """Intensity (n_scans, n_points) mapped for display: linear, sqrt (negatives → 0) or log10.
+
+    For log, values ≤ 0 are set to the smallest positive value so the map has no holes.
+    """
+    z = np.asarray(intensity, dtype=float)
+    if scaling == "linear":
+        return z
+    if scaling == "sqrt":
+        return np.sqrt(np.clip(z, 0.0, None))
+    positive = z[z > 0]
+    floor = positive.min() if positive.size else 1.0
+    return np.log10(np.where(z > 0, z, floor))
+
+
+def centers_to_edges(centers: np.ndarray) -> np.ndarray:
+    """(n+1,) cell edges around (n,) increasing centres (half a step beyond each end)."""
+    c = np.asarray(centers, dtype=float)
+    if c.size == 1:
+        return np.array([c[0] - 0.5, c[0] + 0.5])
+    mid = 0.5 * (c[1:] + c[:-1])
+    return np.concatenate([[2 * c[0] - mid[0]], mid, [2 * c[-1] - mid[-1]]])
+
+
+def _window_slices(x: np.ndarray, windows: Sequence[tuple[float, float]]) -> list[slice]:
+    """Index ranges covering each window plus one point either side, so cells reach the edges."""
+    slices = []
+    for lo, hi in windows:
+        i0 = max(int(np.searchsorted(x, lo, side="left")) - 1, 0)
+        i1 = min(int(np.searchsorted(x, hi, side="right")) + 1, x.size)
+        if i1 - i0 < 2:
+            raise ValueError(f"window {lo:g}–{hi:g} holds no data (axis spans {x[0]:g}–{x[-1]:g})")
+        slices.append(slice(i0, i1))
+    return slices
+
+
+def window_ticks(lo: float, hi: float, width_in: float, font_size_pt: float, *, trim_lo: bool,
+                 trim_hi: bool) -> list[float]:
+    """Major tick positions for a window ``width_in`` wide: about one per 2.2 em of width.
+
+    Ticks close to a broken-axis edge are dropped so labels of neighbouring windows never touch.
+    """
+    nbins = max(1, int(width_in * 72.0 / (2.2 * font_size_pt)))
+    ticks = MaxNLocator(nbins=nbins, steps=[1, 2, 5, 10]).tick_values(lo, hi)
+    margin_lo = 0.12 * (hi - lo) if trim_lo else -1e-9 * (hi - lo)
+    margin_hi = 0.12 * (hi - lo) if trim_hi else -1e-9 * (hi - lo)
+    kept = [float(t) for t in ticks if lo + margin_lo <= t <= hi - margin_hi]
+    return kept or [float(t) for t in ticks if lo <= t <= hi][:1]
+
+
+def _color_norm(z: np.ndarray, slices: list[slice], percentiles: tuple[float, float]) -> Normalize:
+    values = np.concatenate([z[:, s].ravel() for s in slices])
+    values = values[np.isfinite(values)]
+    lo, hi = np.percentile(values, percentiles) if values.size else (0.0, 1.0)
+    return Normalize(vmin=float(lo), vmax=float(hi) if hi > lo else float(lo) + 1.0)
+
+
+def _draw_windows(fig: Figure, rects, x: np.ndarray, x_label: str, z: np.ndarray, y_edges: np.ndarray,
+                  windows, style: FigureStyle) -> tuple[list[Axes], object]:
+    slices = _window_slices(x, windows)
+    norm = _color_norm(z, slices, style.clip_percentiles)
+    x_edges = centers_to_edges(x)
+    axes, mesh = [], None
+    for rect, (lo, hi), s in zip(rects, windows, slices):
+        ax = fig.add_axes(rect, sharey=axes[0] if axes else None)
+        mesh = ax.pcolormesh(x_edges[s.start:s.stop + 1], y_edges, z[:, s], cmap=style.cmap, norm=norm,
+                             shading="flat", rasterized=True)
+        ax.set_xlim(lo, hi)
+        width_in = rect[2] * fig.get_size_inches()[0]
+        ax.xaxis.set_major_locator(FixedLocator(window_ticks(lo, hi, width_in, style.font_size_pt,
+                                                             trim_lo=bool(axes), trim_hi=s is not slices[-1])))
+        ax.xaxis.set_minor_locator(AutoMinorLocator())
+        ax.yaxis.set_minor_locator(AutoMinorLocator())
+        axes.append(ax)
+    axes[0].set_ylim(y_edges[0], y_edges[-1])
+    axes[0].set_ylabel("Time (h)" if style.y_axis == "time" else "Scan")
+    # one x label centred under all windows: the label's x is in the first axes' coordinates
+    left, right = rects[0][0], rects[-1][0] + rects[-1][2]
+    axes[0].set_xlabel(x_label)
+    axes[0].xaxis.label.set_x(((left + right) / 2 - left) / rects[0][2])
+    return axes, mesh
+
+
+def _draw_panels(fig: Figure, rects, panels: Sequence[SidePanel], share: Axes, to_y, style: FigureStyle
+                 ) -> list[Axes]:
+    axes = []
+    for rect, panel in zip(rects, panels):
+        ax = fig.add_axes(rect, sharey=share)
+        y = to_y(panel.time_h)
+        if panel.markers:
+            ax.errorbar(panel.values, y, xerr=panel.errors, fmt="o", ms=1.8, color="k", ecolor="0.4",
+                        elinewidth=style.line_width_pt * 0.8, mew=0)
+        else:
+            ax.plot(panel.values, y, color="k", lw=style.line_width_pt * 1.3)
+        ax.set_xlabel(panel.label)
+        ax.margins(x=0.08)
+        ax.tick_params(axis="y", which="both", labelleft=False)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
+        ax.xaxis.set_minor_locator(AutoMinorLocator())
+        axes.append(ax)
+    return axes
+
+
+def _draw_colorbar(fig: Figure, rect, mesh, style: FigureStyle) -> None:
+    cax = fig.add_axes(rect)
+    cbar = fig.colorbar(mesh, cax=cax)
+    cbar.outline.set_linewidth(style.line_width_pt)
+    lo, hi = mesh.norm.vmin, mesh.norm.vmax
+    cbar.ax.yaxis.set_major_locator(FixedLocator([lo, hi]))
+    cbar.ax.set_yticklabels(["Low", "High"], rotation=90, va="center")
+    cbar.ax.tick_params(length=0, pad=1.5)
+    cbar.ax.minorticks_off()
+    cbar.set_label(SCALE_LABELS[style.scaling], labelpad=1.0)
+
+
+def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Sequence[SidePanel], *,
+                           events: Sequence[Event] = (), ticks: Sequence[tuple[str, np.ndarray]] = ()
+                           ) -> Figure:
+    """The contour map with any side panels (all sharing the vertical time/scan axis)."""
+    with mpl.rc_context(figure_rc(style.font_family, style.font_size_pt, style.line_width_pt)):
+        fig = Figure(figsize=style.size_in, dpi=100)
+        x, x_label = map_axis(series)
+        windows = style.windows or ((float(x[0]), float(x[-1])),)
+        ticks = tuple(ticks) if style.show_ticks else ()
+        row = plan_row(fig, [hi - lo for lo, hi in windows], len(panels), style.panel_width_cm / CM_PER_IN,
+                       font_size_pt=style.font_size_pt, colorbar=style.show_colorbar, tick_rows=len(ticks))
+        time_h = series.time_s / 3600.0
+        scan_y = time_h if style.y_axis == "time" else np.arange(series.n_scans, dtype=float)
+
+        def to_y(t_h):
+            return t_h if style.y_axis == "time" else np.interp(t_h, time_h, scan_y)
+
+        z = scale_intensity(series.intensity, style.scaling)
+        map_axes, mesh = _draw_windows(fig, row.windows, x, x_label, z, centers_to_edges(scan_y), windows, style)
+        panel_axes = _draw_panels(fig, row.panels, panels, map_axes[0], to_y, style)
+        annotations.mark_broken_axes(map_axes, style.line_width_pt)
+        if style.show_colorbar:
+            _draw_colorbar(fig, row.colorbar, mesh, style)
+        if ticks:
+            strips = [fig.add_axes(r, sharex=a) for r, a in zip(row.strips, map_axes)]
+            annotations.draw_phase_ticks(strips, ticks, style.line_width_pt, style.font_size_pt)
+        if style.show_events and events:
+            placed = annotations.draw_event_lines(map_axes, panel_axes, events, scan_y, style.line_width_pt)
+            annotations.draw_event_labels(map_axes[0], placed, style.font_size_pt)
+        fig.draw_without_rendering()  # creates every tick label under this rc, not the caller's
+    return fig
+
+
+def side_panels_for(series: ScanSeries, style: FigureStyle, voltage: Optional[TraceInput],
+                    na_x: Optional[TraceInput]) -> list[SidePanel]:
+    """The voltage or Na-content panel that ``style.panel`` asks for, when its data was given."""
+    time_h = series.time_s / 3600.0
+    if style.panel == "voltage" and voltage is not None:
+        return [trace_panel(PANEL_LABELS["voltage"], voltage, time_h)]
+    if style.panel == "x" and na_x is not None:
+        return [trace_panel(PANEL_LABELS["x"], na_x, time_h)]
+    return []
+
+
+def render_contour_figure(series: ScanSeries, style: FigureStyle, *, voltage: Optional[TraceInput] = None,
+                          na_x: Optional[TraceInput] = None, events: Sequence[Event] = (),
+                          ticks: Sequence[tuple[str, np.ndarray]] = ()) -> Figure:
+    """Contour map of ``series`` with a voltage (or Na content) panel, colour bar, events, phase ticks.
+
+    voltage, na_x: per-scan values (n_scans,) or a continuous record ``(time_h, values)``
+    ticks:         ``[(phase_name, two_theta_deg (n,)), ...]`` drawn above the map
+    """
+    return render_map_with_panels(series, style, side_panels_for(series, style, voltage, na_x),
+                                  events=events, ticks=ticks)
+
+
+def render_contour_with_parameters(series: ScanSeries, style: FigureStyle,
+                                   parameters: Mapping[str, ParameterInput], *,
+                                   labels: Optional[Mapping[str, str]] = None,
+                                   voltage: Optional[TraceInput] = None, na_x: Optional[TraceInput] = None,
+                                   events: Sequence[Event] = (),
+                                   ticks: Sequence[tuple[str, np.ndarray]] = ()) -> Figure:
+    """The contour figure with one more side panel per per-scan parameter (values ± errors).
+
+    parameters: ``{name: values (n_scans,) or (values, errors)}``; names like ``c_A`` get ``c (Å)``
+    """
+    panels = side_panels_for(series, style, voltage, na_x)
+    panels += parameter_panels(parameters, series.time_s / 3600.0, labels)
+    return render_map_with_panels(series, style, panels, events=events, ticks=ticks)
