@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from analysis.echem import load_echem
+from analysis.echem import load_echem, sodium_content
 from analysis.errors import InputError
 
 # Values are written with at most 10 significant digits and read back through float parsing
@@ -113,6 +113,15 @@ def test_mpt_short_header(tmp_path):
     np.testing.assert_allclose(echem.voltage_V, [3.5, 3.6], rtol=RTOL)
     np.testing.assert_allclose(echem.current_mA, [0.2, 0.2], rtol=RTOL)
     assert echem.start_epoch_s is None
+
+
+def test_mpt_file_to_sodium(tmp_path):
+    hour = np.linspace(0.0, 3600.0, 61)
+    dx_1mah = 3.6 * 100.0 / (96485.33212 * 0.010)  # 1 mAh through 10 mg of M = 100 g/mol
+    path = write_mpt(tmp_path / "cell.mpt", hour, np.linspace(3.0, 4.0, 61), np.ones(61), hour / 3600.0)
+    x = sodium_content(load_echem(path), active_mass_g=0.010, molar_mass_g_mol=100.0, x0=0.67)
+    # the file rounds to 11 significant digits: 1e-10 relative on values of order 1
+    np.testing.assert_allclose(x[-1], 0.67 - dx_1mah, atol=1e-10)
 
 
 # ----------------------------------------------------------------------------- delimited tables
