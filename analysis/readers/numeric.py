@@ -1,0 +1,109 @@
+"""The numeric block of a text pattern: separators, decimal commas, and a fast path for big files.
+
+The fast path converts the whole block with one ``str.split`` and one ``np.array(..., float)``;
+only when that fails (comments inside the block, ragged rows, junk) do we walk the lines one by
+one to say exactly which line is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..errors import InputError
+
+_COMMENT_CHARS = ("#", "'", "!", ";")
+_DECIMAL_COMMA_TOKEN = re.compile(r"[-+]?\d+(?:,\d+)?(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)", re.IGNORECASE)
+
+WHITESPACE, COMMA, SEMICOLON, DECIMAL_COMMA = "whitespace", "comma", "semicolon", "decimal-comma"
+
+
+def dialect_of(row: str) -> str:
+    """How one data row separates its numbers (see module docstring)."""
+    if ";" in row:
+        return SEMICOLON
+    if "," in row:
+        tokens = row.split()
+        if len(tokens) >= 2 and "." not in row and all(_DECIMAL_COMMA_TOKEN.fullmatch(t) for t in tokens):
+            return DECIMAL_COMMA
+        return COMMA
+    return WHITESPACE
+
+
+def normalise(text: str, dialect: str) -> str:
+    """Rewrite text in ``dialect`` as whitespace-separated numbers with decimal points."""
+    if dialect == SEMICOLON:
+        return text.replace(",", ".").replace(";", " ")
+    if dialect == DECIMAL_COMMA:
+        return text.replace(",", ".")
+    if dialect == COMMA:
+        return text.replace(",", " ")
+    return text
+
+
+def uses_decimal_comma(dialect: str, row: str) -> bool:
+    return dialect == DECIMAL_COMMA or (dialect == SEMICOLON and "," in row)
+
+
+def split_row(row: str) -> list[float] | None:
+    """The numbers on one row, or None when any field is not a number."""
+    try:
+        return [float(t) for t in normalise(row, dialect_of(row)).split()]
+    except ValueError:
+        return None
+
+
+def parse_block(path: str, lines: list[str], start: int) -> tuple[np.ndarray, str]:
+    """Parse ``lines[start:]`` into a (n_rows, n_columns) float table; returns (table, dialect).
+
+    ``dialect`` is ``"decimal-comma"`` whenever commas were read as decimal points.
+    Raises :class:`InputError` for ragged rows, non-numeric fields, NaN/inf, or fewer than 2 rows.
+    """
+    first = lines[start].strip()
+    dialect = dialect_of(first)
+    n_columns = len(normalise(first, dialect).split())
+    block = "\n".join(lines[start:]).strip()
+    n_rows = block.count("\n") + 1
+    table = None
+    try:
+        values = np.array(normalise(block, dialect).split(), dtype=float)
+        if values.size == n_rows * n_columns:
+            table = values.reshape(n_rows, n_columns)
+    except ValueError:
+        pass
+    if table is None or not np.all(np.isfinite(table)):
+        table = _parse_lines(path, lines, start, dialect, n_columns)
+    if table.shape[0] < 2:
+        raise InputError(path, "only one data row; a pattern needs at least two points")
+    return table, (DECIMAL_COMMA if uses_decimal_comma(dialect, first) else dialect)
+
+
+def _parse_lines(path: str, lines: list[str], start: int, dialect: str, n_columns: int) -> np.ndarray:
+    """Line-by-line parse that names the first bad line (slow path)."""
+    rows: list[list[float]] = []
+    for number, line in enumerate(lines[start:], start=start + 1):
+        s = line.strip()
+        if not s or s[0] in _COMMENT_CHARS:
+            continue
+        tokens = normalise(s, dialect).split()
+        try:
+            row = [float(t) for t in tokens]
+        except ValueError:
+            bad = next(t for t in tokens if not _is_float(t))
+            raise InputError(path, f"non-numeric value {bad[:20]!r} at line {number}") from None
+        if len(row) != n_columns:
+            raise InputError(path, f"ragged columns: line {number} has {len(row)} values, "
+                                   f"expected {n_columns}")
+        if not all(np.isfinite(row)):
+            raise InputError(path, f"NaN or infinite value at line {number}")
+        rows.append(row)
+    return np.array(rows, dtype=float).reshape(len(rows), n_columns)
+
+
+def _is_float(token: str) -> bool:
+    try:
+        float(token)
+        return True
+    except ValueError:
+        return False

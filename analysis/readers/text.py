@@ -1,0 +1,207 @@
+"""One powder pattern from a text file: .xy, .xye, .dat, .txt, .csv, Fit2D .chi, GSAS .fxye/.gsa.
+
+Layout handled: header lines (comments starting ``#``, ``'``, ``!`` or ``;``, or bare text such as a
+``.chi`` title or a GSAS ``BANK`` line), then a numeric block of 2 or more columns separated by
+whitespace, commas or semicolons, possibly with decimal commas (``15,88;123,4``). Columns are
+x, intensity and (optionally) the standard uncertainty.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import axis as ax
+from ..errors import InputError
+from . import header as hdr
+from . import numeric
+from .sniff import SNIFF_BYTES, echem_columns, looks_binary
+
+COMMENT_CHARS = ("#", "'", "!", ";")
+MAX_TEXT_BYTES = 512 * 1024 * 1024
+"""Text files larger than this are refused rather than read into memory."""
+
+
+@dataclass
+class TextPattern:
+    """One parsed pattern: x (n,) in ``x_kind`` units, strictly increasing; y (n,); sigma (n,) or None."""
+
+    path: str
+    x: np.ndarray
+    y: np.ndarray
+    sigma: np.ndarray | None
+    x_kind: str = ax.TWO_THETA
+    wavelength_A: float | None = None
+    start_epoch_s: float | None = None
+    elapsed_s: float | None = None
+    format: str = "columns"
+    notes: list[str] = field(default_factory=list)
+
+    def meta(self) -> dict:
+        return {"x_kind": self.x_kind, "wavelength_A": self.wavelength_A, "start_epoch_s": self.start_epoch_s,
+                "elapsed_s": self.elapsed_s, "format": self.format, "notes": list(self.notes)}
+
+
+class NotAPattern(InputError):
+    """The file is readable but is something else (prose, electrochemistry, binary): skip it in a folder."""
+
+
+def read_pattern(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict]:
+    """Read one text pattern; returns ``(x, y, sigma or None, meta)``.
+
+    ``x`` is strictly increasing in the unit of ``meta["x_kind"]`` (2θ in degrees unless the
+    header says Q or d); ``meta`` also holds ``wavelength_A``, ``start_epoch_s``, ``elapsed_s``,
+    ``format`` and ``notes``. Raises :class:`InputError` naming the file and the problem.
+    """
+    pattern = parse_pattern_file(path)
+    return pattern.x, pattern.y, pattern.sigma, pattern.meta()
+
+
+def parse_pattern_file(path: str | os.PathLike) -> TextPattern:
+    """Read and parse one text pattern file into a :class:`TextPattern`."""
+    path = os.fspath(path)
+    raw = _read_bytes(path)
+    return parse_pattern_bytes(path, raw)
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+            if looks_binary(head):
+                raise NotAPattern(path, "binary content, not a text pattern")
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_TEXT_BYTES:
+                raise InputError(path, f"text file too large ({size / 1e6:.0f} MB)")
+            return head + fh.read()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a file") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except OSError as err:
+        raise InputError(path, f"cannot be read ({err.strerror or err})") from None
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def parse_pattern_bytes(path: str, raw: bytes) -> TextPattern:
+    """Parse the bytes of a text pattern; ``path`` is only used in messages and ``source``."""
+    if not raw.strip():
+        raise InputError(path, "empty file")
+    if looks_binary(raw[:SNIFF_BYTES]):
+        raise NotAPattern(path, "binary content, not a text pattern")
+    text = _decode(raw)
+    lines = text.splitlines()
+    start = _data_start(lines)
+    if start is None:
+        raise NotAPattern(path, "no numeric columns found (not a diffraction pattern)")
+    header = lines[:start]
+    header_text = [_strip_comment(h) for h in header]
+    echem = echem_columns(header_text[-3:])
+    if echem:
+        raise NotAPattern(path, f"looks like electrochemistry data (columns: {', '.join(echem[:3])}), "
+                                "not a diffraction pattern")
+    table, dialect = numeric.parse_block(path, lines, start)
+    return _build(path, header, header_text, table, dialect)
+
+
+def _strip_comment(line: str) -> str:
+    s = line.strip()
+    while s and s[0] in COMMENT_CHARS:
+        s = s[1:]
+    return s.strip()
+
+
+def _data_start(lines: list[str]) -> int | None:
+    """Index of the first line of the numeric block: >= 2 numbers, and the next line agrees."""
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if not s or s[0] in COMMENT_CHARS or not (s[0].isdigit() or s[0] in "+-."):
+            continue
+        values = numeric.split_row(s)
+        if values is None or len(values) < 2:
+            continue
+        following = next((ln.strip() for ln in lines[i + 1:i + 3] if ln.strip()), None)
+        if following is None or following[0] in COMMENT_CHARS:
+            return i
+        nxt = numeric.split_row(following)
+        if nxt is not None and len(nxt) == len(values):
+            return i
+    return None
+
+
+def _column_line(header: list[str], header_text: list[str]) -> str | None:
+    """The last non-empty header line, taken as column names if it is not a key: value line."""
+    for raw, text in zip(reversed(header), reversed(header_text)):
+        if text:
+            return text if not re.match(r"^\s*BANK\b", raw) else None
+    return None
+
+
+def _chi_unit_line(header: list[str]) -> str | None:
+    """Fit2D .chi: exactly four header lines (title, unit line, description, point count)."""
+    if len(header) == 4 and re.fullmatch(r"\s*\d+\s*", header[3]):
+        return header[1].strip()
+    return None
+
+
+def _build(path: str, header: list[str], header_text: list[str], table: np.ndarray, dialect: str) -> TextPattern:
+    notes: list[str] = []
+    bank = next((h for h in header if re.match(r"^\s*BANK\s", h)), None)
+    fmt = "columns"
+    if bank is not None:
+        x_kind, scale = _gsas_axis(path, bank)
+        fmt = "gsas"
+    else:
+        chi_line = _chi_unit_line(header)
+        fmt = "chi" if chi_line else fmt
+        found = hdr.axis_from_header(header_text, _column_line(header, header_text), chi_line)
+        x_kind, scale = found if found else (ax.TWO_THETA, 1.0)
+    if dialect == "decimal-comma":
+        notes.append(f"{os.path.basename(path)}: decimal commas read as decimal points")
+    if table.shape[1] > 3:
+        notes.append(f"{os.path.basename(path)}: {table.shape[1]} columns; used x, intensity and uncertainty "
+                     "(columns 1–3), ignored the rest")
+    x = table[:, 0] * scale
+    y = table[:, 1]
+    sigma = table[:, 2] if table.shape[1] >= 3 else None
+    x, y, sigma = _ensure_increasing(path, x, y, sigma, notes)
+    epoch, elapsed = hdr.scan_time(header_text)
+    return TextPattern(path=path, x=x, y=y, sigma=sigma, x_kind=x_kind, wavelength_A=hdr.wavelength_A(header_text),
+                       start_epoch_s=epoch, elapsed_s=elapsed, format=fmt, notes=notes)
+
+
+def _gsas_axis(path: str, bank: str) -> tuple[str, float]:
+    """Axis of a GSAS ``BANK`` line: CONS/FXYE x is 2θ in centidegrees; CONQ x is Q in 1/Å."""
+    tokens = bank.split()
+    binning = tokens[4].upper() if len(tokens) > 4 else ""
+    fmt = tokens[-1].upper() if len(tokens) > 5 else ""
+    if fmt in ("STD", "ESD"):
+        raise InputError(path, f"GSAS {fmt} (fixed-column) data is not supported; export FXYE instead")
+    if binning == "CONQ":
+        return ax.Q, 1.0
+    if binning in ("CONS", "RALF", "SLOG", ""):
+        return ax.TWO_THETA, 0.01
+    raise InputError(path, f"unknown GSAS bank binning {binning!r}")
+
+
+def _ensure_increasing(path, x, y, sigma, notes):
+    dx = np.diff(x)
+    if x.size < 2 or np.all(dx > 0):
+        return x, y, sigma
+    if np.all(dx < 0):
+        notes.append(f"{os.path.basename(path)}: x axis was decreasing; reversed")
+        return x[::-1].copy(), y[::-1].copy(), None if sigma is None else sigma[::-1].copy()
+    bad = int(np.argmax(dx <= 0)) + 1
+    raise InputError(path, f"x axis is not monotonic (value {x[bad]:g} at data row {bad + 1} "
+                           f"does not increase from {x[bad - 1]:g})")
