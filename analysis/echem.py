@@ -162,7 +162,7 @@ def _numbers(path: str, column: rd.Column, cells: list[str], lines: np.ndarray,
     if decimal_comma:
         text = np.char.replace(text, ",", ".")
     text = np.where(text == "", "nan", text)
-    if column.clock or (text.size and ":" in str(text[0])):
+    if column.clock or (column.role == "time" and text.size and ":" in str(text[0])):
         return _clock_seconds(path, column, text, lines)
     try:
         return text.astype(float) * column.scale
@@ -235,6 +235,23 @@ def scan_times_on_echem_clock(echem: EchemData, series: ScanSeries, *, clock_off
     if series.start_epoch_s is not None and echem.start_epoch_s is not None:
         return series.start_epoch_s + mid - (echem.start_epoch_s + clock_offset_s)
     return mid - clock_offset_s
+
+
+def alignment_note(echem: EchemData, series: ScanSeries) -> str:
+    """One sentence for the user saying how :func:`scan_times_on_echem_clock` lines the records up."""
+    if series.start_epoch_s is None or echem.start_epoch_s is None:
+        missing = " and ".join(name for name, start in (("the scans", series.start_epoch_s),
+                                                          ("the echem file", echem.start_epoch_s))
+                               if start is None)
+        note = f"echem record and first scan assumed to start together (no absolute time in {missing})"
+    else:
+        note = "aligned on absolute start times"
+        if series.time_source == "mtime":
+            note += ("; scan times are file modification times (true UTC) while cycler times are "
+                     "local clock times: a time-zone difference shows up as a clock offset")
+    if series.time_source == "index":
+        note += "; the scans have no times (1 s per scan index), so this alignment is not meaningful"
+    return note
 
 
 def voltage_at_scans(echem: EchemData, series: ScanSeries, *, clock_offset_s: float = 0.0,

@@ -121,9 +121,23 @@ def read_table(path: str, text: str) -> TextTable:
         at = _find_header_line(lines, delimiter)
         if at is not None:
             header = tuple(_split(lines[at], delimiter))
+            _check_row_width(path, lines, at, header, delimiter)
             return TextTable(header, lines[at + 1:], at + 2, delimiter, delimiter != ",", None,
                              "delimited text")
     raise InputError(path, "no column header line followed by numeric data found")
+
+
+def _check_row_width(path: str, lines: list[str], at: int, header: tuple[str, ...], delimiter: str) -> None:
+    """Refuse a first data row with more values than titles: with ``,`` as delimiter that is
+    almost always decimal commas, which would silently shift every column."""
+    following = next((i for i in range(at + 1, min(at + 20, len(lines))) if lines[i].strip()), None)
+    if following is None:
+        return
+    n_values = sum(1 for c in _split(lines[following], delimiter) if c.strip())
+    if n_values > len(header):
+        hint = " (decimal commas in a comma-separated file?)" if delimiter == "," else ""
+        raise InputError(path, f"line {following + 1} has {n_values} values but the column header has "
+                               f"{len(header)} titles{hint}")
 
 
 def _read_mpt(path: str, lines: list[str]) -> TextTable:
@@ -152,7 +166,8 @@ def parse_ec_lab_date(path: str, value: str) -> float:
     EC-Lab writes month/day/year (``03/15/2026 10:22:31.000``); European installs write
     day.month.year (``15.03.2026 10:22:31``); ISO ``2026-03-15 10:22:31`` is accepted too.
     """
-    formats = ("%m/%d/%Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M:%S.%f", "%m/%d/%y %H:%M:%S",
+    formats = ("%m/%d/%Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S.%f %p", "%m/%d/%Y %I:%M:%S %p",
+               "%m/%d/%y %H:%M:%S.%f", "%m/%d/%y %H:%M:%S",
                "%d.%m.%Y %H:%M:%S.%f", "%d.%m.%Y %H:%M:%S", "%d.%m.%y %H:%M:%S.%f", "%d.%m.%y %H:%M:%S",
                "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
     cleaned = value.replace(",", ".")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.echem import (EchemData, charge_passed_mAh, load_echem, mid_scan_times_s, sodium_at_scans,
+from analysis.echem import (EchemData, alignment_note, charge_passed_mAh, load_echem, mid_scan_times_s, sodium_at_scans,
                             sodium_content, voltage_at_scans)
 from analysis.errors import InputError
 from analysis.series import ScanSeries
@@ -157,3 +157,10 @@ def test_bad_parameters(kwargs):
     args = {**dict(active_mass_g=0.01, molar_mass_g_mol=100.0, x0=0.67), **kwargs}
     with pytest.raises(InputError, match="must be a positive number"):
         sodium_content(echem, **args)
+
+
+def test_alignment_note_says_which_basis():
+    with_start = _echem(RAMP.time_s, RAMP.voltage_V, start_epoch_s=1_773_568_800.0)
+    assert "no absolute time in the scans" in alignment_note(with_start, _series(SCANS))
+    assert alignment_note(with_start, _series(SCANS, start_epoch_s=1.0)).startswith("aligned on absolute")
+    assert "the scans and the echem file" in alignment_note(RAMP, _series(SCANS))

@@ -96,6 +96,7 @@ def test_mpt_decimal_commas_columns_and_start_time(tmp_path):
     ("03/15/2026 10:22:31.000", (2026, 3, 15, 10, 22, 31)),
     ("03/15/2026 10:22:31", (2026, 3, 15, 10, 22, 31)),
     ("15.03.2026 10:22:31", (2026, 3, 15, 10, 22, 31)),
+    ("03/15/2026 01:22:31 PM", (2026, 3, 15, 13, 22, 31)),
     ("15.03.2026 10:22:31,500", (2026, 3, 15, 10, 22, 31, 500000)),
     ("2026-03-15 10:22:31", (2026, 3, 15, 10, 22, 31)),
 ])
@@ -236,6 +237,7 @@ BAD_FILES = {
     "missing_v.csv": (b"time/s,Ewe/V\n0,3.0\n1,\n", "line 3: voltage value missing"),
     "short_row.csv": (b"time/s,Ewe/V,I/mA\n0,3.0,1\n1\n", "line 3 has fewer fields"),
     "unit.csv": (b"time/s,Ewe/V,I/furlong\n0,3.0,1\n", "unknown current unit"),
+    "comma_decimals.csv": (b"time/s,Ewe/V\n0,5,3,75\n1,5,3,80\n", "line 2 has 4 values but the column header has 2"),
     "numbers.csv": (b"0,3.0\n1,3.1\n", "no column header line"),
     "bad_clock.csv": (b"Total Time,Voltage\n0:00:00,3.0\n0:0x:10,3.1\n", "is not a time h:mm:ss"),
     "bad_nb.mpt": (b"EC-Lab ASCII FILE\nNb header lines : 99\ntime/s\tEwe/V\n", "Nb header lines"),
