@@ -1,0 +1,45 @@
+"""The headless command line: ``operando-xrd info`` and its error contract."""
+
+import numpy as np
+import pytest
+
+from app.cli import main
+
+
+def _write_folder(folder, n_scans=4, n_points=301):
+    folder.mkdir()
+    x = np.linspace(10.0, 40.0, n_points)
+    for i in range(n_scans):
+        y = 50 + 500 * np.exp(-0.5 * ((x - 20 - 0.1 * i) / 0.1) ** 2)
+        np.savetxt(folder / f"scan_{i}.xy", np.c_[x, y], header="Wavelength: 0.7093 A\n2th_deg I")
+    return x
+
+
+def test_info_prints_what_it_found(tmp_path, capsys):
+    _write_folder(tmp_path / "series")
+    assert main(["info", str(tmp_path / "series")]) == 0
+    out = capsys.readouterr().out
+    assert "scans:       4" in out
+    assert "points:      301" in out
+    assert "10.0000 … 40.0000" in out
+    assert "0.70930 Å" in out
+
+
+def test_info_wavelength_option_overrides_file(tmp_path, capsys):
+    _write_folder(tmp_path / "series")
+    assert main(["info", str(tmp_path / "series"), "--wavelength", "1.5406"]) == 0
+    assert "1.54060 Å" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02binary\xff" * 50, b"a b c\nd e f\n"])
+def test_info_on_bad_input_exits_nonzero_naming_the_file(tmp_path, capsys, content):
+    bad = tmp_path / "broken.xy"
+    bad.write_bytes(content)
+    assert main(["info", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.xy" in err and "Traceback" not in err
+
+
+def test_info_on_missing_path(tmp_path, capsys):
+    assert main(["info", str(tmp_path / "nope")]) == 2
+    assert "nope" in capsys.readouterr().err
