@@ -8,6 +8,7 @@ from typing import Optional, Sequence, Union
 from ..cancel import CancelToken, ProgressFn
 from ..errors import InputError
 from ..series import ScanSeries
+from .hdf5 import load_hdf5
 from .files import folder_files, load_text_files, series_from_patterns
 from .sniff import is_hdf5
 from .text import parse_pattern_file
@@ -50,7 +51,6 @@ def _load_path(path: str, progress, cancel) -> ScanSeries:
         return load_text_files(folder_files(path), layout_hint="folder", origin=path, progress=progress,
                                cancel=cancel)
     if is_hdf5(path):
-        from .hdf5 import load_hdf5
         return load_hdf5(path, progress=progress, cancel=cancel)
     return _load_single_text(path)
 
