@@ -82,6 +82,23 @@ def window_ticks(lo: float, hi: float, width_in: float, font_size_pt: float, *, 
     return kept or [float(t) for t in ticks if lo <= t <= hi][:1]
 
 
+def panel_ticks(lo: float, hi: float, width_in: float, font_size_pt: float) -> list[float]:
+    """As many 'nice' ticks as fit side by side in a narrow panel, none hugging its edges.
+
+    Label width is estimated as 0.6 em per character plus 0.8 em of space between labels.
+    """
+    span = hi - lo
+    best: list[float] = []
+    for nbins in (4, 3, 2, 1):
+        ticks = MaxNLocator(nbins=nbins, steps=[1, 2, 5, 10]).tick_values(lo, hi)
+        inside = [float(t) for t in ticks if lo + 0.06 * span <= t <= hi - 0.06 * span]
+        chars = max((len(np.format_float_positional(t, precision=6, trim="-")) for t in inside), default=0)
+        if inside and len(inside) * (0.6 * chars + 0.8) * font_size_pt <= width_in * 72.0:
+            return inside
+        best = inside or best
+    return best[:1]
+
+
 def _color_norm(z: np.ndarray, slices: list[slice], percentiles: tuple[float, float]) -> Normalize:
     values = np.concatenate([z[:, s].ravel() for s in slices])
     values = values[np.isfinite(values)]
@@ -90,23 +107,27 @@ def _color_norm(z: np.ndarray, slices: list[slice], percentiles: tuple[float, fl
 
 
 def _draw_windows(fig: Figure, rects, x: np.ndarray, x_label: str, z: np.ndarray, y_edges: np.ndarray,
-                  windows, style: FigureStyle) -> tuple[list[Axes], object]:
+                  windows, style: FigureStyle, trim_last: bool) -> tuple[list[Axes], object]:
+    """One pcolormesh per window sharing the colour scale; ``trim_last`` keeps the last window's
+    right-most tick label clear of a side panel."""
     slices = _window_slices(x, windows)
     norm = _color_norm(z, slices, style.clip_percentiles)
     x_edges = centers_to_edges(x)
     axes, mesh = [], None
     for rect, (lo, hi), s in zip(rects, windows, slices):
-        ax = fig.add_axes(rect, sharey=axes[0] if axes else None)
+        ax = fig.add_axes(rect, sharey=axes[0] if axes else None, label="map")
         mesh = ax.pcolormesh(x_edges[s.start:s.stop + 1], y_edges, z[:, s], cmap=style.cmap, norm=norm,
                              shading="flat", rasterized=True)
         ax.set_xlim(lo, hi)
         width_in = rect[2] * fig.get_size_inches()[0]
         ax.xaxis.set_major_locator(FixedLocator(window_ticks(lo, hi, width_in, style.font_size_pt,
-                                                             trim_lo=bool(axes), trim_hi=s is not slices[-1])))
+                                                             trim_lo=bool(axes), trim_hi=trim_last or s is not slices[-1])))
         ax.xaxis.set_minor_locator(AutoMinorLocator())
         ax.yaxis.set_minor_locator(AutoMinorLocator())
         axes.append(ax)
     axes[0].set_ylim(y_edges[0], y_edges[-1])
+    if style.y_axis == "time":
+        axes[0].yaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10]))
     axes[0].set_ylabel("Time (h)" if style.y_axis == "time" else "Scan")
     # one x label centred under all windows: the label's x is in the first axes' coordinates
     left, right = rects[0][0], rects[-1][0] + rects[-1][2]
@@ -119,7 +140,7 @@ def _draw_panels(fig: Figure, rects, panels: Sequence[SidePanel], share: Axes, t
                  ) -> list[Axes]:
     axes = []
     for rect, panel in zip(rects, panels):
-        ax = fig.add_axes(rect, sharey=share)
+        ax = fig.add_axes(rect, sharey=share, label="panel")
         y = to_y(panel.time_h)
         if panel.markers:
             ax.errorbar(panel.values, y, xerr=panel.errors, fmt="o", ms=1.8, color="k", ecolor="0.4",
@@ -129,19 +150,23 @@ def _draw_panels(fig: Figure, rects, panels: Sequence[SidePanel], share: Axes, t
         ax.set_xlabel(panel.label)
         ax.margins(x=0.08)
         ax.tick_params(axis="y", which="both", labelleft=False)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
+        lo, hi = ax.get_xlim()
+        width_in = rect[2] * fig.get_size_inches()[0]
+        ax.xaxis.set_major_locator(FixedLocator(panel_ticks(lo, hi, width_in, style.font_size_pt)))
         ax.xaxis.set_minor_locator(AutoMinorLocator())
         axes.append(ax)
     return axes
 
 
 def _draw_colorbar(fig: Figure, rect, mesh, style: FigureStyle) -> None:
-    cax = fig.add_axes(rect)
+    cax = fig.add_axes(rect, label="colorbar")
     cbar = fig.colorbar(mesh, cax=cax)
     cbar.outline.set_linewidth(style.line_width_pt)
     lo, hi = mesh.norm.vmin, mesh.norm.vmax
     cbar.ax.yaxis.set_major_locator(FixedLocator([lo, hi]))
-    cbar.ax.set_yticklabels(["Low", "High"], rotation=90, va="center")
+    low, high = cbar.ax.set_yticklabels(["Low", "High"], rotation=90)
+    low.set_verticalalignment("bottom")  # keep both words inside the bar's height
+    high.set_verticalalignment("top")
     cbar.ax.tick_params(length=0, pad=1.5)
     cbar.ax.minorticks_off()
     cbar.set_label(SCALE_LABELS[style.scaling], labelpad=1.0)
@@ -150,7 +175,11 @@ def _draw_colorbar(fig: Figure, rect, mesh, style: FigureStyle) -> None:
 def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Sequence[SidePanel], *,
                            events: Sequence[Event] = (), ticks: Sequence[tuple[str, np.ndarray]] = ()
                            ) -> Figure:
-    """The contour map with any side panels (all sharing the vertical time/scan axis)."""
+    """The contour map with any side panels (all sharing the vertical time/scan axis).
+
+    Axes carry labels (``Axes.get_label()``) saying what they are: ``"map"`` (one per window),
+    ``"panel"``, ``"colorbar"``, ``"phase ticks"``.
+    """
     with mpl.rc_context(figure_rc(style.font_family, style.font_size_pt, style.line_width_pt)):
         fig = Figure(figsize=style.size_in, dpi=100)
         x, x_label = map_axis(series)
@@ -165,13 +194,14 @@ def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Seque
             return t_h if style.y_axis == "time" else np.interp(t_h, time_h, scan_y)
 
         z = scale_intensity(series.intensity, style.scaling)
-        map_axes, mesh = _draw_windows(fig, row.windows, x, x_label, z, centers_to_edges(scan_y), windows, style)
+        map_axes, mesh = _draw_windows(fig, row.windows, x, x_label, z, centers_to_edges(scan_y), windows, style,
+                                       trim_last=bool(panels))
         panel_axes = _draw_panels(fig, row.panels, panels, map_axes[0], to_y, style)
         annotations.mark_broken_axes(map_axes, style.line_width_pt)
         if style.show_colorbar:
             _draw_colorbar(fig, row.colorbar, mesh, style)
         if ticks:
-            strips = [fig.add_axes(r, sharex=a) for r, a in zip(row.strips, map_axes)]
+            strips = [fig.add_axes(r, sharex=a, label="phase ticks") for r, a in zip(row.strips, map_axes)]
             annotations.draw_phase_ticks(strips, ticks, style.line_width_pt, style.font_size_pt)
         if style.show_events and events:
             placed = annotations.draw_event_lines(map_axes, panel_axes, events, scan_y, style.line_width_pt)

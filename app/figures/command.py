@@ -1,0 +1,68 @@
+"""One call that does what ``operando-xrd figure`` asks: pick a style, render, save."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+
+from analysis.events import Event
+from analysis.series import ScanSeries
+
+from .contour_figure import render_contour_figure, render_contour_with_parameters
+from .panels import ParameterInput, TraceInput
+from .presets import FigureStyle
+from .saving import figure_format, save_figure
+from .style_store import StyleStore
+
+DEFAULT_PRESET = "rsc-single"
+
+
+def parse_window(text: str) -> tuple[float, float]:
+    """``"15:17.5"`` → (15.0, 17.5); ValueError with the offending text otherwise."""
+    parts = text.split(":")
+    try:
+        lo, hi = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"window {text!r}: expected LO:HI in degrees, e.g. 15:17.5") from None
+    if not hi > lo:
+        raise ValueError(f"window {text!r}: HI must be larger than LO")
+    return lo, hi
+
+
+def resolve_style(preset: Optional[str] = None, *, config_dir: str | os.PathLike | None = None,
+                  windows: Sequence[tuple[float, float] | str] = (), overrides: Optional[Mapping] = None
+                  ) -> FigureStyle:
+    """A built-in or saved preset (default ``rsc-single``) with windows and any field overrides."""
+    style = StyleStore(config_dir).get(preset or DEFAULT_PRESET)
+    changes = dict(overrides or {})
+    if windows:
+        changes["windows"] = tuple(parse_window(w) if isinstance(w, str) else tuple(w) for w in windows)
+    return style.with_changes(**changes) if changes else style
+
+
+def figure_from_args(series: ScanSeries, out_path: str | os.PathLike, *, preset: Optional[str] = None,
+                     windows: Sequence[tuple[float, float] | str] = (), voltage: Optional[TraceInput] = None,
+                     na_x: Optional[TraceInput] = None, events: Sequence[Event] = (),
+                     ticks: Sequence[tuple[str, np.ndarray]] = (),
+                     parameters: Optional[Mapping[str, ParameterInput]] = None, dpi: Optional[float] = None,
+                     config_dir: str | os.PathLike | None = None, overrides: Optional[Mapping] = None) -> Path:
+    """Render the contour figure of ``series`` and save it to ``out_path`` (format from extension).
+
+    preset:   built-in (``rsc-single``, ``acs-double``, ...) or saved style name
+    windows:  2θ windows as ``(lo, hi)`` or ``"lo:hi"`` strings
+    voltage:  per-scan (n_scans,) or ``(time_h, voltage_V)`` record; na_x likewise
+    overrides: FigureStyle fields to change, e.g. ``{"scaling": "log", "y_axis": "scan"}``
+    dpi:      defaults to the style's dpi
+    Raises ValueError (bad window, extension, style field) and KeyError (unknown preset).
+    """
+    figure_format(out_path)  # fail on a bad extension before rendering
+    style = resolve_style(preset, config_dir=config_dir, windows=windows, overrides=overrides)
+    if parameters:
+        fig = render_contour_with_parameters(series, style, parameters, voltage=voltage, na_x=na_x,
+                                             events=events, ticks=ticks)
+    else:
+        fig = render_contour_figure(series, style, voltage=voltage, na_x=na_x, events=events, ticks=ticks)
+    return save_figure(fig, out_path, dpi=dpi or style.dpi)

@@ -1,0 +1,287 @@
+"""Publication figures: every format is written and parses back, layout and content as asked."""
+
+from __future__ import annotations
+
+import logging
+import re
+import struct
+import xml.etree.ElementTree as ET
+import zlib
+
+import numpy as np
+import pytest
+from matplotlib.collections import QuadMesh
+from PIL import Image
+
+from analysis.events import Event
+from analysis.series import ScanSeries
+from app.figures import annotations
+from app.figures.command import figure_from_args, parse_window, resolve_style
+from app.figures.contour_figure import (centers_to_edges, render_contour_figure, render_contour_with_parameters,
+                                        scale_intensity, window_ticks)
+from app.figures.fonts import installed_families, resolve_font_family
+from app.figures.parameter_figure import render_parameter_figure
+from app.figures.presets import CM_PER_IN, FigureStyle, builtin_presets
+from app.figures.saving import save_figure
+
+
+def operando_series(n_scans=30, n_points=800):
+    """Two peaks (near 16° and 43°) drifting over 10 h on a flat background; voltage 2.2→4.4→2.2 V."""
+    tt = np.linspace(10.0, 50.0, n_points)
+    t_h = np.linspace(0.0, 10.0, n_scans)
+    frac = np.where(t_h < 5, t_h / 5, 2 - t_h / 5)
+    intensity = 10 + 500 * np.exp(-0.5 * ((tt - (15.8 - 0.3 * frac[:, None])) / 0.1) ** 2) \
+        + 200 * np.exp(-0.5 * ((tt - (43.0 + 0.3 * frac[:, None])) / 0.12) ** 2)
+    series = ScanSeries(x=tt, intensity=intensity, time_s=t_h * 3600.0, wavelength_A=1.5406)
+    return series, 2.2 + 2.2 * frac
+
+
+EVENTS = (Event(scan=8, end_scan=12, label="P2 → O2", kind="two-phase"),
+          Event(scan=15, end_scan=15, label="Top of charge"))
+TICKS = (("P2", np.array([15.8, 36.3, 43.4])), ("O2", np.array([17.5, 45.1])))
+
+
+@pytest.fixture
+def figure():
+    series, volts = operando_series()
+    style = builtin_presets()["rsc-single"].with_changes(windows=((14.0, 18.0), (41.0, 45.0)))
+    return render_contour_figure(series, style, voltage=volts, events=EVENTS, ticks=TICKS), style
+
+
+def _map_axes(fig):
+    maps = [a for a in fig.axes if a.get_label() == "map"]
+    assert all(any(isinstance(c, QuadMesh) for c in a.collections) for a in maps)
+    return maps
+
+
+# --- file formats ----------------------------------------------------------------------------
+
+def test_png_pixel_size_is_dpi_times_size(tmp_path, figure):
+    fig, style = figure
+    path = save_figure(fig, tmp_path / "f.png", dpi=300)
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+    width_px, height_px = struct.unpack(">II", head[16:24])
+    w_in, h_in = style.width_cm / CM_PER_IN, style.height_cm / CM_PER_IN
+    # matplotlib truncates the float product size × dpi to whole pixels: allow one pixel
+    assert abs(width_px - w_in * 300) <= 1 and abs(height_px - h_in * 300) <= 1
+    with Image.open(path) as im:
+        # pHYs stores whole pixels per metre: 300 dpi → 11811 px/m → 299.9994 dpi (±0.0127 at most)
+        assert im.info["dpi"] == pytest.approx((300, 300), abs=0.0127)
+
+
+def test_tiff_opens_with_size_and_dpi(tmp_path, figure):
+    fig, style = figure
+    path = save_figure(fig, tmp_path / "f.tiff", dpi=150)
+    with Image.open(path) as im:
+        assert im.format == "TIFF"
+        assert abs(im.size[0] - style.width_cm / CM_PER_IN * 150) <= 1  # truncation, as for PNG
+        assert im.info["dpi"] == pytest.approx((150, 150))
+    assert save_figure(fig, tmp_path / "g.tif", dpi=72).read_bytes()[:2] in (b"II", b"MM")
+
+
+def _pdf_strings(data: bytes) -> list[str]:
+    """Text shown by Tj/TJ operators in matplotlib's PDF (Type 42: 2-byte codes = UTF-16BE)."""
+    texts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            content = zlib.decompress(stream)
+        except zlib.error:
+            continue
+        for array in re.findall(rb"\[(.*?)\]\s*TJ", content, re.S):
+            parts = re.findall(rb"\(((?:\\.|[^\\)])*)\)", array, re.S)
+            raw = b"".join(re.sub(rb"\\(.)", rb"\1", p, flags=re.S) for p in parts)
+            texts.append(raw.decode("utf-16-be"))
+    return texts
+
+
+def test_pdf_keeps_text_as_text_and_rasterises_the_map(tmp_path, figure):
+    fig, _ = figure
+    data = save_figure(fig, tmp_path / "f.pdf", dpi=100).read_bytes()
+    assert data.startswith(b"%PDF")
+    assert b"/FontFile2" in data  # TrueType embedded (pdf.fonttype 42), not Type 3 outlines
+    assert b"/Subtype /Image" in data  # the map went in as a bitmap
+    texts = _pdf_strings(data)
+    for label in ("Voltage (V)", "Time (h)", "P2 → O2", "Top of charge", "2θ (°)"):
+        assert label in texts
+
+
+def test_svg_is_xml_with_event_labels_as_text(tmp_path, figure):
+    fig, _ = figure
+    root = ET.parse(save_figure(fig, tmp_path / "f.svg", dpi=100)).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = ["".join(t.itertext()) for t in root.iter(f"{ns}text")]
+    for label in ("P2 → O2", "Top of charge", "Voltage (V)", "O2"):
+        assert label in texts
+    assert len(list(root.iter(f"{ns}image"))) >= 2  # one raster per map window
+
+
+def test_unknown_extension_is_refused(tmp_path, figure):
+    with pytest.raises(ValueError, match="unknown figure format"):
+        save_figure(figure[0], tmp_path / "f.jpg")
+
+
+# --- layout and content ----------------------------------------------------------------------
+
+def test_broken_axis_figure_has_one_map_axes_per_window():
+    series, volts = operando_series()
+    for windows in (((14.0, 18.0),), ((14.0, 18.0), (41.0, 45.0)), ((12, 14), (15, 17), (42, 44))):
+        style = FigureStyle(windows=windows)
+        fig = render_contour_figure(series, style, voltage=volts)
+        maps = _map_axes(fig)
+        assert len(maps) == len(windows)
+        assert [m.get_xlim() for m in maps] == [tuple(map(float, w)) for w in windows]
+        # inner spines hidden at every break, outer ones kept
+        assert maps[0].spines["left"].get_visible() and maps[-1].spines["right"].get_visible()
+        assert all(not m.spines["right"].get_visible() for m in maps[:-1])
+
+
+def test_figure_size_is_the_style_size(figure):
+    fig, style = figure
+    np.testing.assert_allclose(fig.get_size_inches(), [style.width_cm / 2.54, style.height_cm / 2.54])
+
+
+def test_voltage_panel_shares_time_axis_and_shows_the_data():
+    series, volts = operando_series()
+    fig = render_contour_figure(series, FigureStyle(), voltage=volts)
+    (panel,) = [a for a in fig.axes if a.get_xlabel() == "Voltage (V)"]
+    (line,) = panel.get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), volts)
+    np.testing.assert_array_equal(line.get_ydata(), series.time_s / 3600.0)
+    assert panel.get_ylim() == _map_axes(fig)[0].get_ylim()
+
+
+def test_continuous_voltage_record_in_scan_mode_maps_time_to_scan_index():
+    series, _ = operando_series(n_scans=11)
+    t_h = np.linspace(0, 10, 101)
+    fig = render_contour_figure(series, FigureStyle(y_axis="scan"), voltage=(t_h, 2 + 0.1 * t_h))
+    (panel,) = [a for a in fig.axes if a.get_xlabel() == "Voltage (V)"]
+    # 11 scans over 10 h: one scan per hour, so time in h equals the scan index
+    np.testing.assert_allclose(panel.get_lines()[0].get_ydata(), t_h, atol=1e-12)
+    assert _map_axes(fig)[0].get_ylim() == (-0.5, 10.5)
+
+
+def test_na_content_panel_and_no_panel():
+    series, volts = operando_series()
+    x_na = np.linspace(0.67, 0.2, series.n_scans)
+    fig = render_contour_figure(series, FigureStyle(panel="x"), voltage=volts, na_x=x_na)
+    assert [a.get_xlabel() for a in fig.axes if a.get_xlabel()] == ["2θ (°)", "Na content x"]
+    fig = render_contour_figure(series, FigureStyle(panel=None, show_colorbar=False), voltage=volts)
+    assert [a.get_label() for a in fig.axes] == ["map"]
+
+
+def test_events_outside_the_series_are_skipped_and_labels_drawn_once():
+    series, volts = operando_series()
+    events = EVENTS + (Event(scan=99, end_scan=99, label="elsewhere"),)
+    fig = render_contour_figure(series, FigureStyle(), voltage=volts, events=events)
+    texts = [t.get_text() for a in fig.axes for t in a.texts]
+    assert sorted(texts) == ["P2 → O2", "Top of charge"]
+    fig = render_contour_figure(series, FigureStyle(show_events=False), voltage=volts, events=events)
+    assert not [t for a in fig.axes for t in a.texts]
+
+
+def test_phase_ticks_only_inside_each_window():
+    series, _ = operando_series()
+    fig = render_contour_figure(series, FigureStyle(windows=((14.0, 18.0), (41.0, 45.0)), panel=None),
+                                ticks=TICKS)
+    strips = [a for a in fig.axes if a.get_label() == "phase ticks"]
+    assert len(strips) == 2
+    # P2 has 15.8 in the first window and 43.4 in the second; O2 has 17.5 and nothing (45.1 > 45)
+    segs = [sorted(float(s[0][0]) for c in strip.collections for s in c.get_segments()) for strip in strips]
+    assert segs == [[15.8, 17.5], [43.4]]
+
+
+def test_parameters_stack_beside_the_map_with_error_bars():
+    series, volts = operando_series()
+    c = np.linspace(11.1, 11.4, series.n_scans)
+    err = np.full(series.n_scans, 0.01)
+    fig = render_contour_with_parameters(series, FigureStyle(width_cm=17.1), {"c_A": (c, err), "V_A3": c * 3},
+                                         voltage=volts)
+    assert [a.get_xlabel() for a in fig.axes if a.get_label() == "panel"] == ["Voltage (V)", "c (Å)", "V (Å³)"]
+    (c_axes,) = [a for a in fig.axes if a.get_xlabel() == "c (Å)"]
+    np.testing.assert_array_equal(c_axes.get_lines()[0].get_xdata(), c)
+
+
+def test_parameter_figure_panels_and_x_axes():
+    t_h = np.linspace(0, 5, 6)
+    params = {"c_A": (np.arange(6.0), np.full(6, 0.1)), "P2_frac": np.linspace(1, 0, 6),
+              "O2_frac": np.linspace(0, 1, 6)}
+    fig = render_parameter_figure(params, FigureStyle(), time_h=t_h, groups=[["c_A"], ["P2_frac", "O2_frac"]],
+                                  events=EVENTS[:1])
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_ylabel() == "c (Å)" and fig.axes[1].get_xlabel() == "Time (h)"
+    np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_xdata(), t_h)
+    volts = np.linspace(3, 4, 6)
+    fig = render_parameter_figure(params, FigureStyle(), time_h=t_h, voltage=volts, x_axis="voltage")
+    assert len(fig.axes) == 3
+    np.testing.assert_array_equal(fig.axes[2].get_lines()[0].get_xdata(), volts)
+    with pytest.raises(ValueError, match="voltage"):
+        render_parameter_figure(params, FigureStyle(), time_h=t_h, x_axis="voltage")
+
+
+def test_no_findfont_messages_when_arial_is_missing(caplog):
+    series, volts = operando_series()
+    with caplog.at_level(logging.DEBUG - 1, logger="matplotlib.font_manager"):
+        render_contour_figure(series, FigureStyle(font_family="Arial"), voltage=volts, events=EVENTS)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert resolve_font_family("Arial") in installed_families()
+    assert resolve_font_family("No Such Font 123") in installed_families()
+
+
+# --- pure helpers: known answers ---------------------------------------------------------------
+
+def test_scaling_known_values():
+    z = np.array([[4.0, -1.0, 100.0]])
+    np.testing.assert_array_equal(scale_intensity(z, "linear"), z)
+    np.testing.assert_array_equal(scale_intensity(z, "sqrt"), [[2.0, 0.0, 10.0]])
+    # log: the non-positive value takes the smallest positive one (4)
+    np.testing.assert_allclose(scale_intensity(z, "log"), [[np.log10(4), np.log10(4), 2.0]], rtol=1e-15)
+
+
+def test_centers_to_edges_known_values():
+    np.testing.assert_array_equal(centers_to_edges(np.array([0.0, 1.0, 3.0])), [-0.5, 0.5, 2.0, 4.0])
+
+
+def test_label_positions_push_overlaps_apart_and_stay_below_top():
+    assert annotations.label_positions([0.1, 0.5], 0.1) == [0.1, 0.5]
+    np.testing.assert_allclose(annotations.label_positions([0.5, 0.52], 0.1), [0.5, 0.6])
+    np.testing.assert_allclose(annotations.label_positions([0.95, 0.97], 0.1), [0.8, 0.9])
+
+
+def test_window_ticks_avoid_broken_edges():
+    ticks = window_ticks(35.0, 44.5, 1.2, 7.0, trim_lo=True, trim_hi=False)
+    assert ticks == [38.0, 40.0, 42.0, 44.0]  # 36 lies within 12 % of the broken left edge
+    assert window_ticks(35.0, 44.5, 1.2, 7.0, trim_lo=False, trim_hi=False)[0] == 36.0
+
+
+# --- command-line entry ------------------------------------------------------------------------
+
+def test_figure_from_args_writes_each_format(tmp_path):
+    series, volts = operando_series()
+    for name in ("f.png", "f.svg", "f.pdf", "f.tif"):
+        out = figure_from_args(series, tmp_path / name, preset="acs-single", windows=("14:18", "41:45"),
+                               voltage=volts, events=EVENTS, dpi=100)
+        assert out.stat().st_size > 1000
+    with Image.open(tmp_path / "f.png") as im:
+        assert abs(im.size[0] - 3.25 * 100) <= 1  # ACS single column is 3.25 in
+
+
+def test_figure_from_args_errors(tmp_path):
+    series, _ = operando_series()
+    with pytest.raises(KeyError, match="no figure style"):
+        figure_from_args(series, tmp_path / "f.png", preset="nature-single", config_dir=tmp_path)
+    with pytest.raises(ValueError, match="LO:HI"):
+        figure_from_args(series, tmp_path / "f.png", windows=("15-17",))
+    with pytest.raises(ValueError, match="unknown figure format"):
+        figure_from_args(series, tmp_path / "f.eps")
+    with pytest.raises(ValueError, match="holds no data"):
+        figure_from_args(series, tmp_path / "f.png", windows=("60:70",))
+    assert not list(tmp_path.glob("f.*"))
+
+
+def test_resolve_style_applies_windows_and_overrides(tmp_path):
+    style = resolve_style("elsevier-double", config_dir=tmp_path, windows=["15:17", (40, 44)],
+                          overrides={"scaling": "log"})
+    assert style.width_cm == 19.0 and style.windows == ((15.0, 17.0), (40.0, 44.0)) and style.scaling == "log"
+    assert parse_window("-1.5:2") == (-1.5, 2.0)
