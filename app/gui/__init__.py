@@ -1,0 +1,1 @@
+"""The Qt desktop application: session state, background jobs and the views of a series."""

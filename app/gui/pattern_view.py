@@ -1,0 +1,56 @@
+"""The current scan's pattern, on the same x axis as the map (linked by the main window)."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Slot
+
+from analysis.axis import AXIS_LABELS
+
+from .session import Session
+from .theme import LEFT_AXIS_WIDTH_PX, PATTERN_COLOR, PLOT_BACKGROUND
+
+
+class PatternView(pg.GraphicsLayoutWidget):
+    """One curve: intensity of ``session.current_scan`` against the series' x axis."""
+
+    def __init__(self, session: Session, parent=None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self.setBackground(PLOT_BACKGROUND)
+        self.plot_item: pg.PlotItem = self.addPlot(row=0, col=0)
+        self.plot_item.getAxis("left").setWidth(LEFT_AXIS_WIDTH_PX)
+        self.plot_item.setLabel("left", "Intensity (a.u.)")
+        self.plot_item.showGrid(x=True, y=True, alpha=0.15)
+        self.curve: pg.PlotDataItem = self.plot_item.plot(pen=pg.mkPen(PATTERN_COLOR, width=1.2))
+        self.plot_item.enableAutoRange(axis="y")
+        self.plot_item.setAutoVisible(y=True)   # y follows the visible 2θ window when zoomed
+        self._margin = pg.GraphicsWidget()
+        self.addItem(self._margin, row=0, col=1)
+        self.set_right_margin(0)
+        session.series_changed.connect(self._on_series_changed)
+        session.scan_changed.connect(self._on_scan_changed)
+        self._on_series_changed(session.series)
+
+    def set_right_margin(self, width_px: int) -> None:
+        """Leave ``width_px`` empty on the right so the plot lines up with a map drawn above."""
+        self._margin.setMinimumWidth(width_px)
+        self._margin.setMaximumWidth(width_px)
+
+    @Slot(object)
+    def _on_series_changed(self, series) -> None:
+        if series is None:
+            self.curve.setData([], [])
+            self.plot_item.setTitle("")
+            return
+        self.plot_item.setLabel("bottom", AXIS_LABELS[series.x_kind])
+        self._on_scan_changed(self._session.current_scan)
+
+    @Slot(int)
+    def _on_scan_changed(self, index: int) -> None:
+        series = self._session.series
+        if series is None:
+            return
+        self.curve.setData(series.x, series.intensity[index])
+        hours = series.time_s[index] / 3600.0
+        self.plot_item.setTitle(f"Scan {index} of {series.n_scans}  ·  t = {hours:.3f} h", size="9pt")

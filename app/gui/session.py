@@ -1,0 +1,144 @@
+"""What the user has open and how it is shown: one ``Session`` that views subscribe to.
+
+Views never talk to each other; they read the session, listen to its ``*_changed`` signals
+and ask for changes through its setters (which clamp and validate, then emit).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from analysis.series import ScanSeries
+
+SCALINGS = ("linear", "sqrt", "log")
+COLORMAPS = ("viridis", "cividis", "inferno", "magma", "plasma", "turbo", "grey")
+Y_AXES = ("scan", "time_h")
+Y_AXIS_LABELS = {"scan": "Scan", "time_h": "Time (h)"}
+
+
+class Session(QObject):
+    """The open series, its electrochemistry, the current scan and display settings.
+
+    series_changed(series | None), echem_changed(echem | None), scan_changed(index),
+    display_changed() for scaling / colour map / y axis, source_changed(label).
+    """
+
+    series_changed = Signal(object)
+    echem_changed = Signal(object)
+    scan_changed = Signal(int)
+    display_changed = Signal()
+    source_changed = Signal(str)
+
+    def __init__(self, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.series: Optional[ScanSeries] = None
+        self.echem = None
+        self.source_label = ""
+        self.echem_label = ""
+        self.current_scan = 0
+        self.scaling = "sqrt"
+        self.colormap = "viridis"
+        self.y_axis = "scan"
+        self.clock_offset_s = 0.0
+        self._voltage_at_scans: Optional[np.ndarray] = None
+
+    # -- data ---------------------------------------------------------------------------
+    def set_series(self, series: Optional[ScanSeries], label: str = "") -> None:
+        """Replace the open series (the current scan is kept when it still exists)."""
+        self.series = series
+        self.source_label = label
+        self._voltage_at_scans = None
+        n = 0 if series is None else series.n_scans
+        self.current_scan = min(self.current_scan, max(n - 1, 0))
+        self.source_changed.emit(label)
+        self.series_changed.emit(series)
+        self.scan_changed.emit(self.current_scan)
+
+    def set_echem(self, echem, label: str = "") -> None:
+        self.echem = echem
+        self.echem_label = label
+        self._voltage_at_scans = None
+        self.echem_changed.emit(echem)
+
+    # -- navigation and display -------------------------------------------------------
+    def set_current_scan(self, index: int) -> None:
+        if self.series is None:
+            return
+        index = int(np.clip(int(index), 0, self.series.n_scans - 1))
+        if index != self.current_scan:
+            self.current_scan = index
+            self.scan_changed.emit(index)
+
+    def step_scan(self, delta: int) -> None:
+        self.set_current_scan(self.current_scan + int(delta))
+
+    def set_scaling(self, scaling: str) -> None:
+        self._set_display("scaling", scaling, SCALINGS)
+
+    def set_colormap(self, name: str) -> None:
+        self._set_display("colormap", name, COLORMAPS)
+
+    def set_y_axis(self, y_axis: str) -> None:
+        self._set_display("y_axis", y_axis, Y_AXES)
+
+    def _set_display(self, attr: str, value: str, allowed: tuple[str, ...]) -> None:
+        if value not in allowed:
+            raise ValueError(f"{attr} must be one of {allowed}, not {value!r}")
+        if getattr(self, attr) != value:
+            setattr(self, attr, value)
+            self.display_changed.emit()
+
+    # -- derived quantities the views share ----------------------------------------------
+    def scan_y(self) -> np.ndarray:
+        """(n_scans,) vertical coordinate of each scan in the current y axis (index or hours)."""
+        if self.series is None:
+            return np.zeros(0)
+        if self.y_axis == "time_h":
+            return self.series.time_s / 3600.0
+        return np.arange(self.series.n_scans, dtype=float)
+
+    def scan_at_y(self, y: float) -> int:
+        """Index of the scan nearest to vertical coordinate ``y`` (index or hours)."""
+        ys = self.scan_y()
+        if ys.size == 0:
+            return 0
+        return int(np.argmin(np.abs(ys - y)))
+
+    def voltage_at_scans(self) -> Optional[np.ndarray]:
+        """(n_scans,) cell voltage in V at each scan (NaN outside the record), or None."""
+        if self.series is None or self.echem is None:
+            return None
+        if self._voltage_at_scans is None:
+            from analysis.echem import voltage_at_scans
+
+            self._voltage_at_scans = np.asarray(
+                voltage_at_scans(self.echem, self.series, clock_offset_s=self.clock_offset_s), dtype=float)
+        return self._voltage_at_scans
+
+    def echem_time_on_series_clock_s(self) -> Optional[np.ndarray]:
+        """Electrochemistry sample times in seconds since the first scan's start, or None.
+
+        Uses both absolute start times when known, otherwise assumes both records started
+        together (the same rule as :func:`analysis.echem.voltage_at_scans`), plus the clock offset.
+        """
+        if self.series is None or self.echem is None:
+            return None
+        t = np.asarray(self.echem.time_s, dtype=float) + self.clock_offset_s
+        if self.echem.start_epoch_s is not None and self.series.start_epoch_s is not None:
+            t = t + (float(self.echem.start_epoch_s) - float(self.series.start_epoch_s))
+        return t
+
+    def echem_y(self) -> Optional[np.ndarray]:
+        """Electrochemistry sample times mapped onto the current y axis (NaN beyond the scans)."""
+        t_s = self.echem_time_on_series_clock_s()
+        if t_s is None:
+            return None
+        if self.y_axis == "time_h":
+            return t_s / 3600.0
+        times = self.series.time_s
+        if times.size < 2:
+            return np.where(np.isclose(t_s, times[0]), 0.0, np.nan)
+        return np.interp(t_s, times, np.arange(times.size, dtype=float), left=np.nan, right=np.nan)
