@@ -136,17 +136,31 @@ def _draw_windows(fig: Figure, rects, x: np.ndarray, x_label: str, z: np.ndarray
     return axes, mesh
 
 
+def _visible(y: np.ndarray, panel: SidePanel, y_lim: tuple[float, float]):
+    """The part of a panel's curve inside the map's time range (plus one point beyond each end),
+    so a longer echem record does not stretch the panel's value axis."""
+    lo, hi = min(y_lim), max(y_lim)
+    finite = np.isfinite(y)  # times outside the scans have no scan index (NaN) in scan mode
+    y, values = y[finite], panel.values[finite]
+    errors = None if panel.errors is None else panel.errors[finite]
+    inside = np.flatnonzero((y >= lo) & (y <= hi))
+    if inside.size == 0:
+        return y[:0], values[:0], None if errors is None else errors[:0]
+    keep = slice(max(inside[0] - 1, 0), inside[-1] + 2)
+    return y[keep], values[keep], None if errors is None else errors[keep]
+
+
 def _draw_panels(fig: Figure, rects, panels: Sequence[SidePanel], share: Axes, to_y, style: FigureStyle
                  ) -> list[Axes]:
     axes = []
     for rect, panel in zip(rects, panels):
         ax = fig.add_axes(rect, sharey=share, label="panel")
-        y = to_y(panel.time_h)
+        y, values, errors = _visible(to_y(panel.time_h), panel, share.get_ylim())
         if panel.markers:
-            ax.errorbar(panel.values, y, xerr=panel.errors, fmt="o", ms=1.8, color="k", ecolor="0.4",
+            ax.errorbar(values, y, xerr=errors, fmt="o", ms=1.8, color="k", ecolor="0.4",
                         elinewidth=style.line_width_pt * 0.8, mew=0)
         else:
-            ax.plot(panel.values, y, color="k", lw=style.line_width_pt * 1.3)
+            ax.plot(values, y, color="k", lw=style.line_width_pt * 1.3)
         ax.set_xlabel(panel.label)
         ax.margins(x=0.08)
         ax.tick_params(axis="y", which="both", labelleft=False)
@@ -191,7 +205,7 @@ def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Seque
         scan_y = time_h if style.y_axis == "time" else np.arange(series.n_scans, dtype=float)
 
         def to_y(t_h):
-            return t_h if style.y_axis == "time" else np.interp(t_h, time_h, scan_y)
+            return t_h if style.y_axis == "time" else np.interp(t_h, time_h, scan_y, left=np.nan, right=np.nan)
 
         z = scale_intensity(series.intensity, style.scaling)
         map_axes, mesh = _draw_windows(fig, row.windows, x, x_label, z, centers_to_edges(scan_y), windows, style,

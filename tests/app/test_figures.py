@@ -285,3 +285,18 @@ def test_resolve_style_applies_windows_and_overrides(tmp_path):
                           overrides={"scaling": "log"})
     assert style.width_cm == 19.0 and style.windows == ((15.0, 17.0), (40.0, 44.0)) and style.scaling == "log"
     assert parse_window("-1.5:2") == (-1.5, 2.0)
+
+
+def test_longer_echem_record_is_cut_to_the_map_time_range():
+    series, _ = operando_series()  # 0..10 h
+    t_h = np.linspace(-5, 20, 251)  # 0.1 h steps
+    volts = np.where((t_h >= 0) & (t_h <= 10), 3.0, 9.0)  # 9 V only outside the scans' time
+    # time axis: the map spans -0.17..10.17 h (half a scan step beyond each scan), so -0.1 and
+    # 10.1 h are inside and one more point beyond each end is kept: four 9 V points.
+    # scan axis: times outside the scans have no scan index, so none are kept.
+    for y_axis, outside in (("time", 4), ("scan", 0)):
+        fig = render_contour_figure(series, FigureStyle(y_axis=y_axis), voltage=(t_h, volts))
+        (panel,) = [a for a in fig.axes if a.get_label() == "panel"]
+        shown = panel.get_lines()[0].get_xdata()
+        assert np.count_nonzero(shown == 9.0) == outside
+        assert np.count_nonzero(shown == 3.0) == 101
