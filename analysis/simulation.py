@@ -260,7 +260,9 @@ def _cells(scenario: Scenario, library: dict, soc: np.ndarray) -> np.ndarray:
 
 def _scan_times(settings: SimulationSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     n = settings.n_scans
-    durations = settings.scan_time_s * (1.0 + settings.time_jitter * rng.uniform(-1.0, 1.0, n))
+    # whole seconds (ms for sub-10 s exposures), as instrument logs give them, so text headers are exact
+    durations = np.round(settings.scan_time_s * (1.0 + settings.time_jitter * rng.uniform(-1.0, 1.0, n)),
+                         0 if settings.scan_time_s >= 10 else 3)
     starts = np.concatenate([[0.0], np.cumsum(durations)[:-1]])
     return starts, durations
 
