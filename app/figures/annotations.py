@@ -61,38 +61,46 @@ def draw_event_lines(map_axes: Sequence[Axes], panel_axes: Sequence[Axes], event
     return placed
 
 
-def label_positions(fracs: Sequence[float], min_gap: float) -> list[float]:
-    """Axes-fraction heights for labels sitting on lines at ``fracs``, pushed apart by ``min_gap``.
+def label_layout(fracs: Sequence[float], min_gap: float) -> list[tuple[int, float]]:
+    """``(column, height)`` for labels that sit just above lines at heights ``fracs`` (axes fraction).
 
-    Labels sit just above their line; a label that would overlap the previous one moves up,
-    and if the top is reached the stack is pushed back down. Order is kept.
+    Column 0 is the left edge of the map, column 1 the right edge. Going up, a label takes the
+    left column if it is free at its line, else the right one if free there, else the column
+    where it moves up least; labels closer than ``min_gap`` in one column are pushed up, and a
+    column that runs past the top is pushed back down. Returns one entry per label, in order.
     """
-    order = np.argsort(fracs, kind="stable")
-    pos = np.empty(len(fracs))
-    prev = -np.inf
+    order = [int(i) for i in np.argsort(fracs, kind="stable")]
+    cols, pos = [0] * len(fracs), [0.0] * len(fracs)
+    last = [-np.inf, -np.inf]
     for i in order:
-        pos[i] = max(fracs[i], prev + min_gap)
-        prev = pos[i]
-    ceiling = 1.0 - min_gap
-    for i in order[::-1]:
-        if pos[i] > ceiling:
-            pos[i] = ceiling
-        ceiling = pos[i] - min_gap
-    return [float(p) for p in pos]
+        shifts = [max(0.0, last[c] + min_gap - fracs[i]) for c in (0, 1)]
+        col = 0 if shifts[0] == 0 else 1 if shifts[1] == 0 else int(shifts[1] < shifts[0])
+        cols[i], pos[i] = col, fracs[i] + shifts[col]
+        last[col] = pos[i]
+    for col in (0, 1):
+        ceiling = 1.0 - min_gap
+        for i in (j for j in reversed(order) if cols[j] == col):
+            pos[i] = min(pos[i], ceiling)
+            ceiling = pos[i] - min_gap
+    return [(c, float(p)) for c, p in zip(cols, pos)]
 
 
 def draw_event_labels(ax: Axes, placed: list[tuple[float, Event]], font_size_pt: float) -> None:
-    """Event labels inside ``ax`` at its left edge, on a pale box so they read over any colour."""
+    """Event labels over ``ax`` at its left or right edge, on a pale box so they read over any colour.
+
+    They are figure texts positioned in ``ax``'s coordinates, so a long label is drawn above
+    neighbouring axes rather than hidden under them.
+    """
     if not placed:
         return
     lo, hi = ax.get_ylim()
     height_pt = ax.get_position().height * ax.figure.get_size_inches()[1] * PT_PER_IN
     fracs = [(y - lo) / (hi - lo) for y, _ in placed]
     gap = 1.55 * font_size_pt / height_pt
-    for (_, event), frac in zip(placed, label_positions(fracs, gap)):
-        ax.text(0.025, frac + 0.15 * gap, event.display_label, transform=ax.transAxes, ha="left",
-                va="bottom", fontsize=font_size_pt, color="k", clip_on=False, zorder=5,
-                bbox=dict(boxstyle="square,pad=0.12", fc="white", ec="none", alpha=0.8))
+    for (_, event), (col, frac) in zip(placed, label_layout(fracs, gap)):
+        ax.figure.text(0.975 if col else 0.025, frac + 0.15 * gap, event.display_label, transform=ax.transAxes,
+                       ha="right" if col else "left", va="bottom", fontsize=font_size_pt, color="k",
+                       bbox=dict(boxstyle="square,pad=0.12", fc="white", ec="none", alpha=0.8))
 
 
 def draw_phase_ticks(strips: Sequence[Axes], ticks: Sequence[tuple[str, np.ndarray]],

@@ -82,20 +82,28 @@ def window_ticks(lo: float, hi: float, width_in: float, font_size_pt: float, *, 
     return kept or [float(t) for t in ticks if lo <= t <= hi][:1]
 
 
-def panel_ticks(lo: float, hi: float, width_in: float, font_size_pt: float) -> list[float]:
-    """As many 'nice' ticks as fit side by side in a narrow panel, none hugging its edges.
+def _label_width_em(text: str) -> float:
+    """Rough width of a number label in em: digits ~0.64 em, '.' ~0.32 em (DejaVu/Arial metrics)."""
+    return sum(0.32 if ch == "." else 0.64 for ch in text)
 
-    Label width is estimated as 0.6 em per character plus 0.8 em of space between labels.
+
+def panel_ticks(lo: float, hi: float, width_in: float, font_size_pt: float) -> list[float]:
+    """As many 'nice' ticks as fit in a narrow panel, none hugging its edges.
+
+    Ticks fit when neighbouring labels keep at least 0.5 em between them.
     """
-    span = hi - lo
+    span, width_pt = hi - lo, width_in * 72.0
     best: list[float] = []
-    for nbins in (4, 3, 2, 1):
+    for nbins in (5, 4, 3, 2, 1):
         ticks = MaxNLocator(nbins=nbins, steps=[1, 2, 5, 10]).tick_values(lo, hi)
         inside = [float(t) for t in ticks if lo + 0.06 * span <= t <= hi - 0.06 * span]
-        chars = max((len(np.format_float_positional(t, precision=6, trim="-")) for t in inside), default=0)
-        if inside and len(inside) * (0.6 * chars + 0.8) * font_size_pt <= width_in * 72.0:
+        if not inside:
+            continue
+        widest = max(_label_width_em(np.format_float_positional(t, precision=6, trim="-")) for t in inside)
+        spacing_pt = (ticks[1] - ticks[0]) / span * width_pt if len(ticks) > 1 else width_pt
+        if len(inside) == 1 or spacing_pt >= (widest + 0.5) * font_size_pt:
             return inside
-        best = inside or best
+        best = inside
     return best[:1]
 
 
@@ -219,7 +227,8 @@ def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Seque
             annotations.draw_phase_ticks(strips, ticks, style.line_width_pt, style.font_size_pt)
         if style.show_events and events:
             placed = annotations.draw_event_lines(map_axes, panel_axes, events, scan_y, style.line_width_pt)
-            annotations.draw_event_labels(map_axes[0], placed, style.font_size_pt)
+            widest = max(map_axes, key=lambda a: a.get_position().width)
+            annotations.draw_event_labels(widest, placed, style.font_size_pt)
         fig.draw_without_rendering()  # creates every tick label under this rc, not the caller's
     return fig
 

@@ -175,10 +175,9 @@ def test_events_outside_the_series_are_skipped_and_labels_drawn_once():
     series, volts = operando_series()
     events = EVENTS + (Event(scan=99, end_scan=99, label="elsewhere"),)
     fig = render_contour_figure(series, FigureStyle(), voltage=volts, events=events)
-    texts = [t.get_text() for a in fig.axes for t in a.texts]
-    assert sorted(texts) == ["P2 → O2", "Top of charge"]
+    assert sorted(t.get_text() for t in fig.texts) == ["P2 → O2", "Top of charge"]
     fig = render_contour_figure(series, FigureStyle(show_events=False), voltage=volts, events=events)
-    assert not [t for a in fig.axes for t in a.texts]
+    assert not fig.texts
 
 
 def test_phase_ticks_only_inside_each_window():
@@ -243,10 +242,26 @@ def test_centers_to_edges_known_values():
     np.testing.assert_array_equal(centers_to_edges(np.array([0.0, 1.0, 3.0])), [-0.5, 0.5, 2.0, 4.0])
 
 
-def test_label_positions_push_overlaps_apart_and_stay_below_top():
-    assert annotations.label_positions([0.1, 0.5], 0.1) == [0.1, 0.5]
-    np.testing.assert_allclose(annotations.label_positions([0.5, 0.52], 0.1), [0.5, 0.6])
-    np.testing.assert_allclose(annotations.label_positions([0.95, 0.97], 0.1), [0.8, 0.9])
+def test_label_layout_uses_the_right_column_before_shifting():
+    # far apart: both left, at their lines
+    assert annotations.label_layout([0.1, 0.5], 0.1) == [(0, 0.1), (0, 0.5)]
+    # close: the second goes to the right column at its own height
+    assert annotations.label_layout([0.5, 0.52], 0.1) == [(0, 0.5), (1, 0.52)]
+    # three close: the third is pushed up in the left column (0.1 above the first)
+    layout = annotations.label_layout([0.5, 0.52, 0.54], 0.1)
+    assert [c for c, _ in layout] == [0, 1, 0]
+    np.testing.assert_allclose([p for _, p in layout], [0.5, 0.52, 0.6], rtol=1e-12)
+    # at the top: pushed back below 1 - gap, keeping the gap within a column
+    layout = annotations.label_layout([0.95, 0.96, 0.97], 0.1)
+    np.testing.assert_allclose([p for _, p in layout], [0.8, 0.9, 0.9], rtol=1e-12)
+
+
+def test_panel_ticks_fit_the_panel_width():
+    from app.figures.contour_figure import panel_ticks
+    # 0.63 in (1.6 cm) at 7 pt: ticks 0.2 apart over 0.55 are 16.5 pt apart, labels 1.6 em + 0.5 em = 14.7 pt
+    np.testing.assert_allclose(panel_ticks(0.145, 0.695, 1.6 / 2.54, 7.0), [0.2, 0.4, 0.6], rtol=1e-12)
+    # 2.0..4.6 V: 0.5 V steps would be 8.7 pt apart (< 14.7 pt), so whole volts only
+    assert panel_ticks(2.0, 4.6, 1.6 / 2.54, 7.0) == [3.0, 4.0]
 
 
 def test_window_ticks_avoid_broken_edges():
