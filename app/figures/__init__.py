@@ -1,1 +1,19 @@
-"""Publication figures rendered with matplotlib (no Qt): contour maps, parameter plots, presets."""
+"""Publication figures rendered with matplotlib alone (no Qt, works headless with Agg).
+
+Entry points: :func:`render_contour_figure`, :func:`render_contour_with_parameters`,
+:func:`render_parameter_figure`, :func:`save_figure`, :func:`figure_from_args`; styles are
+:class:`FigureStyle` values, journal presets come from :func:`builtin_presets`, and user
+presets live in a :class:`StyleStore`.
+"""
+
+from .command import figure_from_args, parse_window, resolve_style
+from .contour_figure import render_contour_figure, render_contour_with_parameters
+from .parameter_figure import render_parameter_figure
+from .presets import FigureStyle, builtin_presets
+from .saving import save_figure
+from .style_store import StyleStore
+
+__all__ = [
+    "FigureStyle", "StyleStore", "builtin_presets", "figure_from_args", "parse_window", "render_contour_figure",
+    "render_contour_with_parameters", "render_parameter_figure", "resolve_style", "save_figure",
+]

@@ -315,3 +315,28 @@ def test_longer_echem_record_is_cut_to_the_map_time_range():
         shown = panel.get_lines()[0].get_xdata()
         assert np.count_nonzero(shown == 9.0) == outside
         assert np.count_nonzero(shown == 3.0) == 101
+
+
+def test_figures_package_renders_headless_without_qt(tmp_path):
+    """The figure code must run where Qt cannot even be imported (e.g. a cluster node)."""
+    import subprocess
+    import sys
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'pyqtgraph'):\n"
+        "            raise ImportError('Qt blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import numpy as np\n"
+        "from analysis.series import ScanSeries\n"
+        "from app.figures import FigureStyle, render_contour_figure, save_figure\n"
+        "s = ScanSeries(x=np.linspace(10, 20, 50), intensity=np.ones((4, 50)), time_s=np.arange(4.0))\n"
+        f"save_figure(render_contour_figure(s, FigureStyle()), {str(tmp_path / 'h.png')!r}, dpi=50)\n"
+        "import matplotlib; print(matplotlib.get_backend())\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "MPLBACKEND"}
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "h.png").stat().st_size > 0
