@@ -340,3 +340,20 @@ def test_figures_package_renders_headless_without_qt(tmp_path):
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "h.png").stat().st_size > 0
+
+
+def test_preview_decimation_keeps_peaks_and_block_means():
+    from app.figures.preview import decimate_for_preview
+    x = np.arange(10.0)
+    intensity = np.zeros((6, 10))
+    intensity[:, 3] = 7.0  # a one-point peak that every-other-point sampling would miss
+    series = ScanSeries(x=x, intensity=intensity, time_s=np.arange(6.0) * 60)
+    small, kept = decimate_for_preview(series, max_scans=3, max_points=5)
+    np.testing.assert_array_equal(small.x, [0.5, 2.5, 4.5, 6.5, 8.5])
+    np.testing.assert_array_equal(small.intensity[:, 1], 7.0)
+    np.testing.assert_array_equal(small.time_s, [0.0, 120.0, 240.0])
+    np.testing.assert_array_equal(kept, [0, 2, 4])
+    assert decimate_for_preview(series)[0] is series
+    from app.figures.preview import remap_events
+    moved = remap_events([Event(scan=3, end_scan=5, label="a")], kept)
+    assert (moved[0].scan, moved[0].end_scan, moved[0].label, moved[0].source) == (1, 2, "a", "manual")
