@@ -40,10 +40,21 @@ def _decimals(values: np.ndarray, most: int = 6) -> int:
     return most
 
 
-def _column_formats(series: ScanSeries) -> tuple[str, str]:
+def sigma_decimals(sigma: np.ndarray) -> int:
+    """Decimals that give the smallest positive sigma two significant digits (0..8).
+
+    A Poisson σ estimated from N counts is itself uncertain by 1/(2√N), 3 % at N = 250, so more
+    digits would only be noise and bytes.
+    """
+    positive = np.asarray(sigma)[np.asarray(sigma) > 0]
+    smallest = float(positive.min()) if positive.size else 1.0
+    return int(np.clip(1 - np.floor(np.log10(smallest)), 0, 8))
+
+
+def _column_formats(series: ScanSeries, sigma: np.ndarray) -> tuple[str, str, str]:
     x_fmt = f"%.{max(_decimals(series.x), 2)}f"
     integer = np.all(series.intensity == np.round(series.intensity)) and np.all(np.abs(series.intensity) < 1e15)
-    return x_fmt, ("%d" if integer else "%.6g")
+    return x_fmt, ("%d" if integer else "%.6g"), f"%.{sigma_decimals(sigma)}f"
 
 
 def _header(series: ScanSeries, i: int, comment: Optional[str]) -> str:
@@ -63,19 +74,20 @@ def write_xye_folder(series: ScanSeries, folder, stem: str = "scan", comment: Op
 
     Header: optional ``comment``, ``# Wavelength: <λ> A``, ``# Date: <ISO start time>`` (or
     ``# time: <s>`` when the series has no start time), then ``# 2th_deg I sigma``. The axis is
-    printed with as few decimals as keep it exact; integer counts as integers; sigma to 3
-    significant digits (√I when the series has none). Returns the paths written.
+    printed with as few decimals as keep it exact; integer counts as integers; sigma with the
+    decimals that give its smallest value two significant digits (√I when the series has none).
+    Returns the paths written.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(series.n_scans - 1)))
-    x_fmt, i_fmt = _column_formats(series)
     sigma = series.sigma if series.sigma is not None else np.sqrt(np.maximum(series.intensity, 1.0))
+    x_fmt, i_fmt, s_fmt = _column_formats(series, sigma)
     paths = []
     for i in range(series.n_scans):
         path = folder / f"{stem}_{i:0{width}d}.xye"
         columns = np.column_stack([series.x, series.intensity[i], sigma[i]])
-        np.savetxt(path, columns, fmt=[x_fmt, i_fmt, "%.3g"], header=_header(series, i, comment), comments="# ")
+        np.savetxt(path, columns, fmt=[x_fmt, i_fmt, s_fmt], header=_header(series, i, comment), comments="# ")
         paths.append(path)
     return paths
 
