@@ -16,11 +16,12 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .. import axis as ax
-from ..cancel import CancelToken, ProgressFn, ProgressThrottle, check
+from ..cancel import CancelToken, ProgressFn
 from ..errors import InputError
 from ..series import ScanSeries, stack_on_common_grid
 from .sniff import IGNORED_SUFFIXES
-from .text import NotAPattern, TextPattern, parse_pattern_file
+from .parallel import parse_files
+from .text import TextPattern
 
 _MAX_SKIPPED_NAMED = 5
 
@@ -48,30 +49,16 @@ def load_text_files(paths: Sequence[str], *, layout_hint: str, origin: str,
 
     ``origin`` is the folder or first file, named in errors; ``layout_hint`` is ``"folder"`` or ``"list"``.
     """
-    patterns, skipped = _read_all(paths, progress, cancel)
+    patterns, skipped = parse_files(paths, progress, cancel)
     if not patterns:
-        why = "; ".join(f"{os.path.basename(p)}: {e.problem}" for p, e in skipped[:_MAX_SKIPPED_NAMED])
+        why = "; ".join(f"{os.path.basename(p)}: {problem}" for p, problem in skipped[:_MAX_SKIPPED_NAMED])
         raise InputError(origin, "no diffraction patterns found" + (f" ({why})" if why else ""))
     notes: list[str] = []
     if skipped:
-        named = ", ".join(f"{os.path.basename(p)} ({e.problem})" for p, e in skipped[:_MAX_SKIPPED_NAMED])
+        named = ", ".join(f"{os.path.basename(p)} ({problem})" for p, problem in skipped[:_MAX_SKIPPED_NAMED])
         more = f" and {len(skipped) - _MAX_SKIPPED_NAMED} more" if len(skipped) > _MAX_SKIPPED_NAMED else ""
         notes.append(f"ignored {len(skipped)} file(s) that are not patterns: {named}{more}")
     return series_from_patterns(patterns, layout_hint=layout_hint, origin=origin, notes=notes)
-
-
-def _read_all(paths, progress, cancel) -> tuple[list[TextPattern], list[tuple[str, InputError]]]:
-    throttle = ProgressThrottle(progress, len(paths))
-    patterns: list[TextPattern] = []
-    skipped: list[tuple[str, InputError]] = []
-    for done, path in enumerate(paths, start=1):
-        check(cancel)
-        try:
-            patterns.append(parse_pattern_file(path))
-        except NotAPattern as err:
-            skipped.append((path, err))
-        throttle(done)
-    return patterns, skipped
 
 
 def series_from_patterns(patterns: Sequence[TextPattern], *, layout_hint: str, origin: str,

@@ -54,16 +54,17 @@ def split_row(row: str) -> list[float] | None:
         return None
 
 
-def parse_block(path: str, lines: list[str], start: int) -> tuple[np.ndarray, str]:
-    """Parse ``lines[start:]`` into a (n_rows, n_columns) float table; returns (table, dialect).
+def parse_block(path: str, block: str, first_line_number: int) -> tuple[np.ndarray, str]:
+    """Parse the numeric block (text from its first data row to the end) into a (n_rows, n_columns) table.
 
-    ``dialect`` is ``"decimal-comma"`` whenever commas were read as decimal points.
-    Raises :class:`InputError` for ragged rows, non-numeric fields, NaN/inf, or fewer than 2 rows.
+    Returns (table, dialect); ``dialect`` is ``"decimal-comma"`` whenever commas were read as
+    decimal points. ``first_line_number`` (1-based) is used in messages. Raises
+    :class:`InputError` for ragged rows, non-numeric fields, NaN/inf, or fewer than 2 rows.
     """
-    first = lines[start].strip()
+    block = block.strip()
+    first = block.split("\n", 1)[0].strip()
     dialect = dialect_of(first)
     n_columns = len(normalise(first, dialect).split())
-    block = "\n".join(lines[start:]).strip()
     n_rows = block.count("\n") + 1
     table = None
     try:
@@ -73,16 +74,16 @@ def parse_block(path: str, lines: list[str], start: int) -> tuple[np.ndarray, st
     except ValueError:
         pass
     if table is None or not np.all(np.isfinite(table)):
-        table = _parse_lines(path, lines, start, dialect, n_columns)
+        table = _parse_lines(path, block.splitlines(), first_line_number, dialect, n_columns)
     if table.shape[0] < 2:
         raise InputError(path, "only one data row; a pattern needs at least two points")
     return table, (DECIMAL_COMMA if uses_decimal_comma(dialect, first) else dialect)
 
 
-def _parse_lines(path: str, lines: list[str], start: int, dialect: str, n_columns: int) -> np.ndarray:
+def _parse_lines(path: str, lines: list[str], first_line_number: int, dialect: str, n_columns: int) -> np.ndarray:
     """Line-by-line parse that names the first bad line (slow path)."""
     rows: list[list[float]] = []
-    for number, line in enumerate(lines[start:], start=start + 1):
+    for number, line in enumerate(lines, start=first_line_number):
         s = line.strip()
         if not s or s[0] in _COMMENT_CHARS:
             continue

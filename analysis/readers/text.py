@@ -101,17 +101,16 @@ def parse_pattern_bytes(path: str, raw: bytes) -> TextPattern:
     if looks_binary(raw[:SNIFF_BYTES]):
         raise NotAPattern(path, "binary content, not a text pattern")
     text = _decode(raw)
-    lines = text.splitlines()
-    start = _data_start(lines)
-    if start is None:
+    found = _locate_data(text)
+    if found is None:
         raise NotAPattern(path, "no numeric columns found (not a diffraction pattern)")
-    header = lines[:start]
+    header, offset = found
     header_text = [_strip_comment(h) for h in header]
     echem = echem_columns(header_text[-3:])
     if echem:
         raise NotAPattern(path, f"looks like electrochemistry data (columns: {', '.join(echem[:3])}), "
                                 "not a diffraction pattern")
-    table, dialect = numeric.parse_block(path, lines, start)
+    table, dialect = numeric.parse_block(path, text[offset:], len(header) + 1)
     return _build(path, header, header_text, table, dialect)
 
 
@@ -122,21 +121,47 @@ def _strip_comment(line: str) -> str:
     return s.strip()
 
 
-def _data_start(lines: list[str]) -> int | None:
-    """Index of the first line of the numeric block: >= 2 numbers, and the next line agrees."""
-    for i, line in enumerate(lines):
-        s = line.strip()
-        if not s or s[0] in COMMENT_CHARS or not (s[0].isdigit() or s[0] in "+-."):
-            continue
-        values = numeric.split_row(s)
-        if values is None or len(values) < 2:
-            continue
-        following = next((ln.strip() for ln in lines[i + 1:i + 3] if ln.strip()), None)
-        if following is None or following[0] in COMMENT_CHARS:
-            return i
-        nxt = numeric.split_row(following)
-        if nxt is not None and len(nxt) == len(values):
-            return i
+def _iter_lines(text: str):
+    """(offset, line) pairs without splitting the whole (possibly large) numeric block up front."""
+    pos, end = 0, len(text)
+    while pos < end:
+        nl = text.find("\n", pos)
+        nl = end if nl < 0 else nl
+        yield pos, text[pos:nl].rstrip("\r")
+        pos = nl + 1
+
+
+def _is_data_row(line: str) -> list[float] | None:
+    s = line.strip()
+    if not s or s[0] in COMMENT_CHARS or not (s[0].isdigit() or s[0] in "+-."):
+        return None
+    values = numeric.split_row(s)
+    return values if values is not None and len(values) >= 2 else None
+
+
+def _locate_data(text: str) -> tuple[list[str], int] | None:
+    """(header lines, offset of the numeric block): the first row of >= 2 numbers that the next agrees with."""
+    header: list[str] = []
+    candidate: tuple[int, int] | None = None  # (offset, n_values) of a row awaiting confirmation
+    for offset, line in _iter_lines(text):
+        if candidate is not None:
+            s = line.strip()
+            if not s:
+                continue
+            if s[0] in COMMENT_CHARS:
+                return header, candidate[0]
+            values = numeric.split_row(s)
+            if values is not None and len(values) == candidate[1]:
+                return header, candidate[0]
+            header.append(text[candidate[0]:offset].rstrip("\r\n"))
+            candidate = None
+        values = _is_data_row(line)
+        if values is not None:
+            candidate = (offset, len(values))
+        else:
+            header.append(line)
+    if candidate is not None:
+        return header, candidate[0]
     return None
 
 

@@ -128,3 +128,29 @@ def test_progress_and_cancel(tmp_path):
     token.cancel()
     with pytest.raises(Cancelled):
         load_series(tmp_path, cancel=token)
+
+
+def test_worker_processes_give_the_same_result_as_one_process(tmp_path):
+    from analysis.readers.files import folder_files
+    from analysis.readers.parallel import CHUNK_FILES, parse_files
+    n = CHUNK_FILES + 7  # more than one chunk, so order across chunks is exercised
+    for i in range(n):
+        _write_scan(tmp_path / f"s{i}.xy", i + 1.0)
+    (tmp_path / "notes.txt").write_text("not a pattern\n")
+    paths = folder_files(tmp_path)
+    serial, skipped_serial = parse_files(paths, workers=1)
+    parallel, skipped_parallel = parse_files(paths, workers=2)
+    assert [p.path for p in parallel] == [p.path for p in serial]
+    assert skipped_parallel == skipped_serial == [(str(tmp_path / "notes.txt"), skipped_serial[0][1])]
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a.y, b.y)
+
+
+def test_worker_processes_report_broken_file(tmp_path):
+    from analysis.readers.files import folder_files
+    from analysis.readers.parallel import parse_files
+    for i in range(4):
+        _write_scan(tmp_path / f"s{i}.xy", 1.0)
+    (tmp_path / "s2.xy").write_text("10 1\n11 2\n12 x\n")
+    with pytest.raises(InputError, match="s2.xy.*non-numeric"):
+        parse_files(folder_files(tmp_path), workers=2)

@@ -240,3 +240,17 @@ def test_compressed_with_hdf5plugin(tmp_path):
         g.create_dataset("2th", data=TTH).attrs["units"] = "deg"
     series = load_series(path)
     np.testing.assert_array_equal(series.intensity, STACK.astype(np.float32))
+
+
+def test_chosen_by_content_not_extension(tmp_path):
+    h5_named_dat = tmp_path / "stack.dat"
+    with h5py.File(h5_named_dat, "w") as f:
+        g = f.create_group("entry/data")
+        g.attrs["NX_class"] = "NXdata"
+        g.attrs["signal"] = "data"
+        g.create_dataset("data", data=STACK)
+        g.create_dataset("2th", data=TTH).attrs["units"] = "deg"
+    np.testing.assert_array_equal(load_series(h5_named_dat).intensity, STACK)
+    text_named_h5 = tmp_path / "pattern.h5"
+    text_named_h5.write_text("".join(f"{a:.4f} {b:.3f}\n" for a, b in zip(TTH, STACK[0])))
+    np.testing.assert_allclose(load_series(text_named_h5).intensity[0], STACK[0], rtol=0, atol=0.5e-3)
