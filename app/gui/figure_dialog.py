@@ -1,0 +1,252 @@
+"""Export dialog for publication figures: style controls, a live preview, presets, export.
+
+The figure itself is drawn by :mod:`app.figures` (matplotlib, no Qt); this dialog only edits a
+:class:`FigureStyle`, shows the rendered PNG scaled into a label, and saves.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Optional, Sequence
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QPushButton,
+                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+
+from analysis.events import Event
+from analysis.series import ScanSeries
+from app.figures import FigureStyle, StyleStore, parse_window, render_contour_figure, save_figure
+from app.figures.command import DEFAULT_PRESET
+from app.figures.fonts import installed_families, resolve_font_family
+from app.figures.preview import decimate_for_preview, remap_events
+
+CMAPS = ("viridis", "cividis", "magma", "inferno", "plasma", "turbo", "gray", "Greys")
+PANEL_CHOICES = (("Voltage", "voltage"), ("Na content x", "x"), ("None", None))
+FILE_FILTER = "PNG image (*.png);;TIFF image (*.tif *.tiff);;PDF (*.pdf);;SVG (*.svg)"
+PREVIEW_DELAY_MS = 200
+
+
+def _per_scan_to_record(values, series: ScanSeries):
+    """Per-scan values become a ``(time_h, values)`` record so they survive preview decimation."""
+    if values is None or isinstance(values, tuple):
+        return values
+    return series.time_s / 3600.0, np.asarray(values, dtype=float)
+
+
+class FigureDialog(QDialog):
+    """Edit a figure style with a live preview and export the figure.
+
+    series: the scans; voltage / na_x: per-scan (n_scans,) or ``(time_h, values)`` records;
+    events: drawn as lines and labels; ticks: ``[(phase_name, two_theta_deg), ...]``;
+    config_dir: where user presets are stored (default: see :func:`app.figures.style_store.config_dir`).
+    """
+
+    exported = Signal(str)
+    preview_rendered = Signal()
+
+    def __init__(self, series: ScanSeries, voltage=None, events: Sequence[Event] = (), *, na_x=None,
+                 ticks: Sequence = (), config_dir: str | os.PathLike | None = None,
+                 parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export figure")
+        self._series, self._events, self._ticks = series, tuple(events), tuple(ticks)
+        self._voltage = _per_scan_to_record(voltage, series)
+        self._na_x = _per_scan_to_record(na_x, series)
+        self._store = StyleStore(config_dir)
+        self._preview_series, kept = decimate_for_preview(series)
+        self._preview_events = remap_events(self._events, kept)
+        self._preview_png = b""
+        self._timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
+        self._timer.timeout.connect(self._render_preview)
+        self._build()
+        self.preset_box.blockSignals(True)
+        self.preset_box.setCurrentText(DEFAULT_PRESET)
+        self.preset_box.blockSignals(False)
+        self._load_style(self._store.get(DEFAULT_PRESET))
+
+    # --- construction ----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(self._store.names())
+        self.width_cm, self.height_cm = self._spin(1.0, 60.0, 0.1, " cm"), self._spin(1.0, 60.0, 0.1, " cm")
+        self.dpi = QSpinBox(minimum=50, maximum=2400, singleStep=50)
+        self.font_family = QComboBox(editable=True)
+        self.font_family.addItems(sorted({"Arial", "Helvetica", *installed_families()}))
+        self.font_size = self._spin(4.0, 16.0, 0.5, " pt")
+        self.cmap, self.scaling, self.y_axis, self.panel = QComboBox(), QComboBox(), QComboBox(), QComboBox()
+        self.cmap.addItems(CMAPS)
+        self.scaling.addItems(["linear", "sqrt", "log"])
+        self.y_axis.addItems(["time", "scan"])
+        for text, value in PANEL_CHOICES:
+            self.panel.addItem(text, value)
+        self.windows = QLineEdit(placeholderText="whole range, or e.g. 15:17.5, 40:44")
+        self.show_colorbar, self.show_events, self.show_ticks = (QCheckBox(t) for t in
+                                                                  ("Colour bar", "Events", "Phase ticks"))
+        self.message = QLabel(wordWrap=True)
+        self.preview = QLabel(alignment=Qt.AlignCenter)
+        self.preview.setMinimumSize(360, 300)
+        self.preview.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.save_preset_button, self.export_button = QPushButton("Save preset…"), QPushButton("Export…")
+        close_button = QPushButton("Close")
+        self._lay_out(close_button)
+        self.preset_box.currentTextChanged.connect(self._on_preset_chosen)
+        for spin in (self.width_cm, self.height_cm, self.font_size):
+            spin.valueChanged.connect(self._on_style_edited)
+        self.dpi.valueChanged.connect(self._on_style_edited)
+        for combo in (self.font_family, self.cmap, self.scaling, self.y_axis, self.panel):
+            combo.currentTextChanged.connect(self._on_style_edited)
+        self.windows.textChanged.connect(self._on_style_edited)
+        for box in (self.show_colorbar, self.show_events, self.show_ticks):
+            box.toggled.connect(self._on_style_edited)
+        self.save_preset_button.clicked.connect(self._on_save_preset_clicked)
+        self.export_button.clicked.connect(self._on_export_clicked)
+        close_button.clicked.connect(self.accept)
+
+    @staticmethod
+    def _spin(lo: float, hi: float, step: float, suffix: str) -> QDoubleSpinBox:
+        return QDoubleSpinBox(minimum=lo, maximum=hi, singleStep=step, decimals=2, suffix=suffix)
+
+    def _lay_out(self, close_button: QPushButton) -> None:
+        form = QFormLayout()
+        for label, widget in (("Preset", self.preset_box), ("Width", self.width_cm), ("Height", self.height_cm),
+                              ("Resolution (dpi)", self.dpi), ("Font", self.font_family),
+                              ("Font size", self.font_size), ("Colour map", self.cmap),
+                              ("Intensity", self.scaling), ("Vertical axis", self.y_axis),
+                              ("Side panel", self.panel), ("2θ windows", self.windows)):
+            form.addRow(label, widget)
+        for box in (self.show_colorbar, self.show_events, self.show_ticks):
+            form.addRow("", box)
+        controls = QVBoxLayout()
+        controls.addLayout(form)
+        controls.addWidget(self.message)
+        controls.addStretch(1)
+        buttons = QHBoxLayout()
+        for button in (self.save_preset_button, self.export_button, close_button):
+            buttons.addWidget(button)
+        controls.addLayout(buttons)
+        row = QHBoxLayout(self)
+        row.addLayout(controls)
+        row.addWidget(self.preview, 1)
+
+    # --- style <-> widgets -----------------------------------------------------------------
+
+    def _load_style(self, style: FigureStyle) -> None:
+        self._style_name = style.name
+        widgets = (self.width_cm, self.height_cm, self.dpi, self.font_family, self.font_size, self.cmap,
+                   self.scaling, self.y_axis, self.panel, self.windows, self.show_colorbar, self.show_events,
+                   self.show_ticks)
+        for w in widgets:
+            w.blockSignals(True)
+        self.width_cm.setValue(style.width_cm)
+        self.height_cm.setValue(style.height_cm)
+        self.dpi.setValue(style.dpi)
+        self.font_family.setCurrentText(style.font_family)
+        self.font_size.setValue(style.font_size_pt)
+        self.cmap.setCurrentText(style.cmap)
+        self.scaling.setCurrentText(style.scaling)
+        self.y_axis.setCurrentText(style.y_axis)
+        self.panel.setCurrentIndex([v for _, v in PANEL_CHOICES].index(style.panel))
+        self.windows.setText(", ".join(f"{lo:g}:{hi:g}" for lo, hi in style.windows))
+        self.show_colorbar.setChecked(style.show_colorbar)
+        self.show_events.setChecked(style.show_events)
+        self.show_ticks.setChecked(style.show_ticks)
+        for w in widgets:
+            w.blockSignals(False)
+        self._base_style = style
+        self._on_style_edited()
+
+    def current_style(self) -> FigureStyle:
+        """The style the widgets describe; ValueError when the windows text does not parse."""
+        text = self.windows.text().strip()
+        windows = tuple(parse_window(part.strip()) for part in text.split(",") if part.strip()) if text else ()
+        return self._base_style.with_changes(
+            name=self._style_name, width_cm=self.width_cm.value(), height_cm=self.height_cm.value(),
+            dpi=self.dpi.value(), font_family=self.font_family.currentText(), font_size_pt=self.font_size.value(),
+            cmap=self.cmap.currentText(), scaling=self.scaling.currentText(), y_axis=self.y_axis.currentText(),
+            panel=self.panel.currentData(), windows=windows, show_colorbar=self.show_colorbar.isChecked(),
+            show_events=self.show_events.isChecked(), show_ticks=self.show_ticks.isChecked())
+
+    # --- preview ---------------------------------------------------------------------------
+
+    @Slot()
+    def _on_style_edited(self, *_args) -> None:
+        self._timer.start()
+
+    @Slot()
+    def _render_preview(self) -> None:
+        try:
+            style = self.current_style()
+            fig = render_contour_figure(self._preview_series, style, voltage=self._voltage, na_x=self._na_x,
+                                        events=self._preview_events, ticks=self._ticks)
+        except ValueError as exc:
+            self.message.setText(str(exc))
+            return
+        used = resolve_font_family(style.font_family)
+        self.message.setText("" if used.lower() == style.font_family.lower()
+                             else f"{style.font_family} is not installed; using {used}.")
+        width_in = style.width_cm / 2.54
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=max(self.preview.width(), 360) / width_in, facecolor="white")
+        self._preview_png = buf.getvalue()
+        self._show_pixmap()
+        self.preview_rendered.emit()
+
+    def _show_pixmap(self) -> None:
+        pixmap = QPixmap()
+        pixmap.loadFromData(self._preview_png, "PNG")
+        self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+
+    def preview_pixmap(self) -> QPixmap:
+        """The last preview at full rendered size (for tests and copy-to-clipboard)."""
+        pixmap = QPixmap()
+        pixmap.loadFromData(self._preview_png, "PNG")
+        return pixmap
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._preview_png:
+            self._show_pixmap()
+
+    # --- actions ---------------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_preset_chosen(self, name: str) -> None:
+        if name:
+            self._load_style(self._store.get(name))
+
+    @Slot()
+    def _on_save_preset_clicked(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save preset", "Preset name:", text=self._style_name)
+        if not ok or not name.strip():
+            return
+        try:
+            saved = self._store.save(self.current_style(), name.strip())
+        except ValueError as exc:
+            QMessageBox.warning(self, "Save preset", str(exc))
+            return
+        self.preset_box.blockSignals(True)
+        self.preset_box.clear()
+        self.preset_box.addItems(self._store.names())
+        self.preset_box.setCurrentText(saved.name)
+        self.preset_box.blockSignals(False)
+        self._style_name = saved.name
+
+    @Slot()
+    def _on_export_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export figure", "", FILE_FILTER)
+        if not path:
+            return
+        try:
+            style = self.current_style()
+            fig = render_contour_figure(self._series, style, voltage=self._voltage, na_x=self._na_x,
+                                        events=self._events, ticks=self._ticks)
+            save_figure(fig, path, dpi=style.dpi)
+        except (ValueError, OSError) as exc:
+            QMessageBox.critical(self, "Export figure", f"Could not export {path}\n\n{exc}")
+            return
+        self.exported.emit(str(path))
