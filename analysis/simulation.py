@@ -42,6 +42,8 @@ from .series import ScanSeries
 from .simulation_pattern import Background, Instrument, PeakList, phase_peaks, render
 
 STEP_KINDS = ("regime", "two-phase", "solid-solution")
+MO_KA2_A = 0.71359
+"""Mo Kα2 in Å (Kα1 is :data:`analysis.axis.MO_KA1_A`)."""
 
 
 @dataclass(frozen=True)
@@ -146,13 +148,19 @@ class SimulationSettings:
     background: Background = Background()
 
     def resolved_instrument(self) -> Instrument:
+        """``instrument`` if given (then ``kalpha2`` is ignored), else a preset for the wavelength:
+        lab Cu above 1.2 Å (Kα2 on for Cu Kα1 unless ``kalpha2=False``), otherwise a synchrotron
+        beam (no Kα2 unless asked; asked at Mo Kα1 it uses the Mo Kα2/Kα1 ratio)."""
         if self.instrument is not None:
             return self.instrument
         if self.wavelength_A > 1.2:
             kalpha2 = self.kalpha2 if self.kalpha2 is not None else abs(self.wavelength_A - ax.CU_KA1_A) < 1e-3
             return Instrument(wavelength_A=self.wavelength_A, kalpha2=kalpha2)
         inst = Instrument.synchrotron(self.wavelength_A)
-        return inst if not self.kalpha2 else Instrument(**{**asdict(inst), "kalpha2": True})
+        if not self.kalpha2:
+            return inst
+        ratio = MO_KA2_A / ax.MO_KA1_A if abs(self.wavelength_A - ax.MO_KA1_A) < 1e-3 else inst.kalpha2_ratio_lambda
+        return replace(inst, kalpha2=True, kalpha2_ratio_lambda=ratio)
 
 
 @dataclass(frozen=True, eq=False)
@@ -346,9 +354,32 @@ def _echem(tl: _Timeline, cfg: SimulationSettings, scenario: Scenario, total_s: 
                      source=f"simulated:{scenario.name}")
 
 
+def _counts(scenario: Scenario, library: dict, cfg: SimulationSettings, inst: Instrument, x: np.ndarray,
+            fractions: np.ndarray, cells: np.ndarray, rng_texture, rng_noise) -> tuple[np.ndarray, float, dict]:
+    """(n_scans, n_points) counts (Poisson unless ``noise_counts`` is None), the scale, the texture."""
+    cathode = _cathode_patterns(scenario, library, inst, x, fractions, cells)
+    parasitic, texture = _parasitic_pattern(scenario, library, inst, x, rng_texture)
+    level = cfg.noise_counts if cfg.noise_counts else 1000.0
+    scale = level / float(cathode[0].max())
+    background = cfg.background_ratio * level * cfg.background.shape(x, inst.wavelength_A)
+    clean = scale * (cathode + parasitic[None, :]) + background
+    counts = rng_noise.poisson(clean).astype(float) if cfg.noise_counts else clean
+    return counts, scale, texture
+
+
+def _parameters(scenario: Scenario, cfg: SimulationSettings, inst: Instrument, scale: float, texture: dict) -> dict:
+    return {"scenario": scenario.name, "description": scenario.description, "settings": asdict(cfg),
+            "instrument": asdict(inst), "intensity_scale": scale,
+            "parasitic": {k: {"weight": float(w), "textured": bool(t), "texture_factors": texture[k]}
+                          for k, (w, t) in scenario.parasitic.items()},
+            "cell_paths": {k: {p: [list(v) for v in path] for p, path in paths.items()}
+                           for k, paths in scenario.cell_paths.items()}}
+
+
 def simulate(scenario: Scenario, *, library: Optional[dict] = None, **settings) -> SimulatedSeries:
     """Simulate an operando series of ``scenario``; keyword ``settings`` are :class:`SimulationSettings`.
 
+    ``library``: phase name → :class:`~analysis.phase_library.Phase` (default: the bundled library).
     Deterministic: the same scenario, settings and seed give identical arrays. Independent random
     streams (from ``seed``) drive scan timing, foil texture and counting noise.
     """
@@ -366,13 +397,7 @@ def simulate(scenario: Scenario, *, library: Optional[dict] = None, **settings) 
     soc = tl.s0[idx] + (tl.s1[idx] - tl.s0[idx]) * u
     cells = _cells(scenario, library, soc)
     x = two_theta_grid(cfg.two_theta_range, cfg.step_deg)
-
-    cathode = _cathode_patterns(scenario, library, inst, x, fractions, cells)
-    parasitic, texture = _parasitic_pattern(scenario, library, inst, x, rng_texture)
-    level = cfg.noise_counts if cfg.noise_counts else 1000.0
-    scale = level / float(cathode[0].max())
-    clean = scale * (cathode + parasitic[None, :]) + cfg.background_ratio * level * cfg.background.shape(x, inst.wavelength_A)
-    counts = rng_noise.poisson(clean).astype(float) if cfg.noise_counts else clean
+    counts, scale, texture = _counts(scenario, library, cfg, inst, x, fractions, cells, rng_texture, rng_noise)
 
     keep = np.array([i for i in range(cfg.n_scans) if i != cfg.missing_scan])
     epoch = datetime.fromisoformat(cfg.start_iso).timestamp()
@@ -380,15 +405,9 @@ def simulate(scenario: Scenario, *, library: Optional[dict] = None, **settings) 
                         start_epoch_s=epoch, time_source="header", wavelength_A=inst.wavelength_A,
                         source=tuple(f"simulated:{scenario.name}[{i}]" for i in keep), layout="simulated",
                         notes=(f"simulated series: {scenario.sequence}",))
-    parameters = {"scenario": scenario.name, "description": scenario.description, "settings": asdict(cfg),
-                  "instrument": asdict(inst), "intensity_scale": scale,
-                  "parasitic": {k: {"weight": float(w), "textured": bool(t), "texture_factors": texture[k]}
-                                for k, (w, t) in scenario.parasitic.items()},
-                  "cell_paths": {k: {p: [list(v) for v in path] for p, path in paths.items()}
-                                 for k, paths in scenario.cell_paths.items()}}
     truth = SimulationTruth(phases=scenario.phases, fractions=fractions[keep], cells=cells[keep],
                             regime=tuple(tl.labels[i] for i in idx[keep]), voltage_V=_voltage(tl, idx, u)[keep],
                             state_of_charge=soc[keep], time_s=starts[keep], mid_time_s=mid[keep],
                             nominal_index=keep, events=_events(tl, mid[keep]), sequence=scenario.sequence,
-                            parameters=parameters)
+                            parameters=_parameters(scenario, cfg, inst, scale, texture))
     return SimulatedSeries(series=series, echem=_echem(tl, cfg, scenario, total_s, epoch), truth=truth)

@@ -1,5 +1,5 @@
 """Ready scenarios for :func:`analysis.simulation.simulate`: the in situ XRD sequences of the
-review's Table 1 (Chem. Sci. 2025, 16, 22852) plus a plain P2 solid solution.
+review's Table 1 (Chem. Sci. 2025, 16, 22852), a P2 → Z intergrowth and a plain P2 solid solution.
 
 Voltages are typical values for analogous compositions (PHASES.md §4, [L]), not the table's
 measurements; fractions and cell paths are plausible choices, not refinements. The cell paths
@@ -114,10 +114,23 @@ def p2_solid_solution() -> Scenario:
                     (Segment("charge", charge), Segment("discharge", discharge, 0.97)), {"P2": P2_NNM_PATH}, BE_WINDOW)
 
 
+def p2_z() -> Scenario:
+    """Fe/Mg/Ti-substituted P2 above 4.1 V (Somerville 2019 [V2]): P2 → Z → P2. The Z intergrowth is one
+    broad basal peak that moves continuously from d_P ≈ 5.6 Å toward d_O ≈ 4.6 Å as O-type faults form."""
+    charge = (regime("P2", {"P2": 1.0}, 0.72, 2.60, 4.10), solid_solution("Z", {"Z": 1.0}, 0.16, 4.10, 4.25),
+              regime("Z", {"Z": 1.0}, 0.12, 4.25, 4.50))
+    discharge = (regime("Z", {"Z": 1.0}, 0.10, 4.45, 4.15), solid_solution("P2", {"P2": 1.0}, 0.16, 4.15, 3.95),
+                 regime("P2", {"P2": 1.0}, 0.74, 3.95, 2.00))
+    paths = {"P2": {"a": ((0.0, 2.900), (1.0, 2.865)), "c": ((0.0, 11.20), (1.0, 11.40))},
+             "Z": {"c": ((0.72, 5.65), (1.0, 4.65)), "a": ((0.72, 2.87), (1.0, 2.86))}}
+    return Scenario("p2_z", p2_z.__doc__, (Segment("charge", charge), Segment("discharge", discharge, 0.95)),
+                    paths, BE_WINDOW)
+
+
 def scenarios() -> dict[str, Callable[[], Scenario]]:
     """Name → factory of every ready scenario."""
     return {f.__name__: f for f in (p2o3_op4, p2p3_op4, p2t_op4, o3p2_oprime3, p2s_pprime2, p2p3s_p3dprime,
-                                    p2_solid_solution)}
+                                    p2_z, p2_solid_solution)}
 
 
 def get_scenario(name: str) -> Scenario:

@@ -169,3 +169,25 @@ def test_bad_scenarios_are_refused(library):
         simulate(get_scenario("p2_solid_solution"), library=library, n_scans=5, missing_scan=0)
     with pytest.raises(ValueError, match="unknown scenario"):
         get_scenario("nope")
+
+
+def test_pseudo_voigt_is_area_normalised():
+    from analysis.simulation_pattern import PeakList, render
+    x = np.linspace(0.0, 200.0, 400001)
+    peaks = PeakList(np.array([100.0]), np.array([0.5]), np.array([7.0]))
+    for eta in (0.0, 0.5, 1.0):
+        area = np.trapezoid(render(x, peaks, eta), x) if hasattr(np, "trapezoid") else np.trapz(render(x, peaks, eta), x)
+        # the Lorentzian tails beyond ±100° (200 FWHM) hold 2/π·atan-complement ≈ 0.16 % of the area
+        assert area == pytest.approx(7.0 * (1 - eta * 0.0016), rel=2e-4)
+
+
+def test_z_phase_basal_peak_moves_continuously(library):
+    r = simulate(get_scenario("p2_z"), library=library, n_scans=80, noise_counts=None, step_deg=0.02,
+                 two_theta_range=(14.0, 21.0))
+    tr = r.truth
+    z = tr.phases.index("Z")
+    only_z = np.flatnonzero(tr.fractions[:, z] == 1.0)
+    pos = [r.series.x[np.argmax(r.series.intensity[i])] for i in only_z[: len(only_z) // 2]]
+    # while charging in the Z regime c shrinks, so the single broad basal peak walks to higher angle
+    assert np.all(np.diff(pos) >= 0) and pos[-1] - pos[0] > 0.3
+    assert all(e.kind == "solid-solution" for e in tr.events)
