@@ -124,17 +124,19 @@ def scan_times(patterns: Sequence[TextPattern], notes: list[str]) -> tuple[np.nd
     n = len(patterns)
     epochs = [p.start_epoch_s for p in patterns]
     elapsed = [p.elapsed_s for p in patterns]
-    if all(e is not None for e in epochs):
-        t = np.array(epochs, dtype=float)
-        notes.append("scan times from header timestamps")
-        return t - t[0], float(t[0]), "header"
-    if all(e is not None for e in elapsed):
-        t = np.array(elapsed, dtype=float)
-        notes.append("scan times from header elapsed-time fields (no absolute start time)")
-        return t - t[0], None, "header"
-    partial = sum(e is not None for e in epochs)
-    if partial:
-        notes.append(f"only {partial} of {n} files have a header timestamp; not used")
+    for values, what in ((epochs, "timestamps"), (elapsed, "elapsed-time fields")):
+        if not any(v is not None for v in values):
+            continue
+        if not all(v is not None for v in values):
+            notes.append(f"only {sum(v is not None for v in values)} of {n} files have header {what}; not used")
+            continue
+        t = np.array(values, dtype=float)
+        if n > 1 and not (np.all(np.diff(t) >= 0) and t[-1] > t[0]):
+            notes.append(f"header {what} do not increase in file order; not used")
+            continue
+        absolute = values is epochs
+        notes.append(f"scan times from header {what}" + ("" if absolute else " (no absolute start time)"))
+        return t - t[0], (float(t[0]) if absolute else None), "header"
     mtimes = _mtimes(patterns)
     if mtimes is not None and (n == 1 or (np.all(np.diff(mtimes) >= 0) and mtimes[-1] > mtimes[0])):
         notes.append("scan times from file modification times (may differ from acquisition times "

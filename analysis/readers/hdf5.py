@@ -16,6 +16,9 @@ from . import hdf5_meta as meta
 from .header import MIN_EPOCH_S
 from .hdf5_find import StackLocation, find_stack
 
+_H5_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError)
+"""What h5py raises for damaged files, missing filters or dangling links."""
+
 READ_BLOCKS = 20
 """The stack is read in this many row blocks so that progress and cancel stay responsive."""
 
@@ -32,13 +35,18 @@ def load_hdf5(path: str | os.PathLike, *, progress: Optional[ProgressFn] = None,
     except OSError as err:
         raise InputError(path, f"cannot open as HDF5 ({err})") from None
     with f:
-        loc, others = find_stack(f)
+        try:
+            loc, others = find_stack(f)
+        except _H5_ERRORS as err:
+            raise InputError(path, f"cannot read the file's structure ({err})") from None
         if loc is None:
             raise InputError(path, "no stack of 1-D patterns found (no NXdata with signal/axes and no 2-D "
                                    "dataset with a matching monotonic axis)")
         try:
             return _read(path, loc, others, progress, cancel)
-        except (OSError, KeyError, TypeError) as err:
+        except InputError:
+            raise
+        except _H5_ERRORS as err:
             raise InputError(path, f"cannot read {loc.signal.name} ({err})") from None
 
 

@@ -8,8 +8,8 @@ from typing import Optional, Sequence, Union
 from ..cancel import CancelToken, ProgressFn
 from ..errors import InputError
 from ..series import ScanSeries
-from .hdf5 import load_hdf5
 from .files import folder_files, load_text_files, series_from_patterns
+from .hdf5 import load_hdf5
 from .sniff import is_hdf5
 from .text import parse_pattern_file
 

@@ -18,9 +18,10 @@ from .. import axis as ax
 from ..errors import InputError
 from . import header as hdr
 from . import numeric
-from .sniff import SNIFF_BYTES, echem_columns, looks_binary
+from .sniff import HDF5_SIGNATURE, SNIFF_BYTES, echem_columns, looks_binary
 
 COMMENT_CHARS = ("#", "'", "!", ";")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 MAX_TEXT_BYTES = 512 * 1024 * 1024
 """Text files larger than this are refused rather than read into memory."""
 
@@ -71,7 +72,9 @@ def _read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as fh:
             head = fh.read(SNIFF_BYTES)
-            if looks_binary(head):
+            if head.startswith(HDF5_SIGNATURE):
+                raise NotAPattern(path, "HDF5 file; load it on its own with load_series")
+            if looks_binary(head) and not head.startswith(_UTF16_BOMS):
                 raise NotAPattern(path, "binary content, not a text pattern")
             size = os.fstat(fh.fileno()).st_size
             if size > MAX_TEXT_BYTES:
@@ -88,6 +91,8 @@ def _read_bytes(path: str) -> bytes:
 
 
 def _decode(raw: bytes) -> str:
+    if raw.startswith(_UTF16_BOMS):
+        return raw.decode("utf-16", "replace")  # Windows "Unicode" exports
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -98,20 +103,23 @@ def parse_pattern_bytes(path: str, raw: bytes) -> TextPattern:
     """Parse the bytes of a text pattern; ``path`` is only used in messages and ``source``."""
     if not raw.strip():
         raise InputError(path, "empty file")
-    if looks_binary(raw[:SNIFF_BYTES]):
+    if looks_binary(raw[:SNIFF_BYTES]) and not raw.startswith(_UTF16_BOMS):
         raise NotAPattern(path, "binary content, not a text pattern")
     text = _decode(raw)
+    if not text.strip():
+        raise InputError(path, "empty file")
     found = _locate_data(text)
     if found is None:
         raise NotAPattern(path, "no numeric columns found (not a diffraction pattern)")
     header, offset = found
     header_text = [_strip_comment(h) for h in header]
-    echem = echem_columns(header_text[-3:])
+    column_line = _column_line(header, header_text)
+    echem = echem_columns([column_line] if column_line else [])
     if echem:
         raise NotAPattern(path, f"looks like electrochemistry data (columns: {', '.join(echem[:3])}), "
                                 "not a diffraction pattern")
     table, dialect = numeric.parse_block(path, text[offset:], len(header) + 1)
-    return _build(path, header, header_text, table, dialect)
+    return _build(path, header, header_text, column_line, table, dialect)
 
 
 def _strip_comment(line: str) -> str:
@@ -180,7 +188,8 @@ def _chi_unit_line(header: list[str]) -> str | None:
     return None
 
 
-def _build(path: str, header: list[str], header_text: list[str], table: np.ndarray, dialect: str) -> TextPattern:
+def _build(path: str, header: list[str], header_text: list[str], column_line: str | None, table: np.ndarray,
+           dialect: str) -> TextPattern:
     notes: list[str] = []
     bank = next((h for h in header if re.match(r"^\s*BANK\s", h)), None)
     fmt = "columns"
@@ -190,7 +199,7 @@ def _build(path: str, header: list[str], header_text: list[str], table: np.ndarr
     else:
         chi_line = _chi_unit_line(header)
         fmt = "chi" if chi_line else fmt
-        found = hdr.axis_from_header(header_text, _column_line(header, header_text), chi_line)
+        found = hdr.axis_from_header(header_text, column_line, chi_line)
         x_kind, scale = found if found else (ax.TWO_THETA, 1.0)
     if dialect == "decimal-comma":
         notes.append(f"{os.path.basename(path)}: decimal commas read as decimal points")

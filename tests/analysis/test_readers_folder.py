@@ -154,3 +154,35 @@ def test_worker_processes_report_broken_file(tmp_path):
     (tmp_path / "s2.xy").write_text("10 1\n11 2\n12 x\n")
     with pytest.raises(InputError, match="s2.xy.*non-numeric"):
         parse_files(folder_files(tmp_path), workers=2)
+
+
+def test_header_times_not_increasing_fall_back_to_mtime(tmp_path):
+    for i in range(3):
+        # every file carries the same copied date: no information about scan order
+        path = _write_scan(tmp_path / f"s{i}.xy", 1.0, header="# Date: 2026-03-01 12:00:00\n")
+        os.utime(path, (1.7e9 + 10.0 * i, 1.7e9 + 10.0 * i))
+    series = load_series(tmp_path)
+    assert series.time_source == "mtime"
+    np.testing.assert_allclose(series.time_s, [0.0, 10.0, 20.0])
+    assert any("do not increase" in n for n in series.notes)
+
+
+def test_partial_header_times_are_not_mixed_with_mtimes(tmp_path):
+    for i in range(3):
+        header = "# Date: 2026-03-01 12:00:00\n" if i == 0 else ""
+        path = _write_scan(tmp_path / f"s{i}.xy", 1.0, header=header)
+        os.utime(path, (1.7e9 + 10.0 * i, 1.7e9 + 10.0 * i))
+    series = load_series(tmp_path)
+    assert series.time_source == "mtime"
+    assert any("only 1 of 3" in n for n in series.notes)
+
+
+def test_hdf5_file_in_text_folder_is_skipped_and_named(tmp_path):
+    import h5py
+    for i in range(2):
+        _write_scan(tmp_path / f"s{i}.xy", 1.0)
+    with h5py.File(tmp_path / "raw.h5", "w") as f:
+        f.create_dataset("frames", data=np.zeros((2, 3, 3)))
+    series = load_series(tmp_path)
+    assert series.n_scans == 2
+    assert any("raw.h5 (HDF5 file" in n for n in series.notes)

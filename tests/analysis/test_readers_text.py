@@ -154,3 +154,28 @@ def test_single_file_series(tmp_path):
     assert series.n_scans == 1 and series.wavelength_A == 0.5
     np.testing.assert_allclose(series.intensity[0], Y, rtol=0, atol=Y_TOL)
     np.testing.assert_allclose(series.sigma[0], SIGMA, rtol=0, atol=Y_TOL)
+
+
+def test_full_pyfai_default_writer_header_is_not_mistaken_for_echem(tmp_path):
+    header = ("# == pyFAI calibration ==\n# Distance Sample to Detector: 0.1 m\n# PONI: 1.000e-01, 1.000e-01 m\n"
+              "# Rotations: 0.000000 0.000000 0.000000 rad\n#\n# == Fit2d calibration ==\n"
+              "# Tilt: 0.000 deg  TiltPlanRot: 0.000 deg\n#\n# Wavelength: 7.293e-11 m\n# Mask applied: False\n"
+              "# Dark current applied: False\n# Flat field applied: False\n# Polarization factor: None\n"
+              "# Normalization factor: 1.0\n#\n# 2th_deg             I\n")
+    x, y, sigma, meta = read_pattern(_write(tmp_path / "dioptas.xy", header + _rows(X_DEG, Y)))
+    _check(x, y, sigma, want_sigma=False)
+    assert meta["wavelength_A"] == pytest.approx(0.7293, rel=1e-12)
+
+
+def test_utf16_text_export(tmp_path):
+    path = tmp_path / "windows.txt"
+    path.write_bytes(("# 2theta I\r\n" + _rows(X_DEG, Y).replace("\n", "\r\n")).encode("utf-16"))
+    x, y, sigma, _ = read_pattern(path)
+    _check(x, y, sigma, want_sigma=False)
+
+
+def test_latin1_header(tmp_path):
+    path = tmp_path / "latin.xy"
+    path.write_bytes(("# 2θ (°) Intensität, λ = 1.5406 Å\n".encode("latin-1", "replace") + _rows(X_DEG, Y).encode()))
+    x, y, sigma, _ = read_pattern(path)
+    _check(x, y, sigma, want_sigma=False)
