@@ -25,11 +25,19 @@ SCALE_LABELS = {"linear": "Intensity (a.u.)", "sqrt": "√Intensity (a.u.)", "lo
 PANEL_LABELS = {"voltage": "Voltage (V)", "x": "Na content x"}
 
 
-def map_axis(series: ScanSeries) -> tuple[np.ndarray, str]:
-    """(x values, axis label): 2θ in degrees when it can be had, else the series' own axis."""
+def map_axis(series: ScanSeries) -> tuple[np.ndarray, np.ndarray, str]:
+    """(x increasing, intensity columns in the same order, axis label) for the map.
+
+    2θ in degrees when it can be had (a d-spacing axis turns round when converted), else the
+    series' own axis; phase ticks, given in 2θ, then cannot be placed.
+    """
     if series.x_kind == ax_units.TWO_THETA or series.wavelength_A is not None:
-        return series.two_theta_deg, ax_units.AXIS_LABELS[ax_units.TWO_THETA]
-    return series.x, ax_units.AXIS_LABELS[series.x_kind]
+        x, label = series.two_theta_deg, ax_units.AXIS_LABELS[ax_units.TWO_THETA]
+    else:
+        x, label = series.x, ax_units.AXIS_LABELS[series.x_kind]
+    if x.size > 1 and x[0] > x[-1]:
+        return x[::-1], series.intensity[:, ::-1], label
+    return x, series.intensity, label
 
 
 def scale_intensity(intensity: np.ndarray, scaling: str) -> np.ndarray:
@@ -204,7 +212,10 @@ def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Seque
     """
     with mpl.rc_context(figure_rc(style.font_family, style.font_size_pt, style.line_width_pt)):
         fig = Figure(figsize=style.size_in, dpi=100)
-        x, x_label = map_axis(series)
+        x, intensity, x_label = map_axis(series)
+        if ticks and style.show_ticks and x_label != ax_units.AXIS_LABELS[ax_units.TWO_THETA]:
+            raise ValueError("phase ticks are given in 2θ, but the series has no wavelength to convert "
+                             f"its {series.x_kind} axis")
         windows = style.windows or ((float(x[0]), float(x[-1])),)
         ticks = tuple(ticks) if style.show_ticks else ()
         row = plan_row(fig, [hi - lo for lo, hi in windows], len(panels), style.panel_width_cm / CM_PER_IN,
@@ -215,7 +226,7 @@ def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Seque
         def to_y(t_h):
             return t_h if style.y_axis == "time" else np.interp(t_h, time_h, scan_y, left=np.nan, right=np.nan)
 
-        z = scale_intensity(series.intensity, style.scaling)
+        z = scale_intensity(intensity, style.scaling)
         map_axes, mesh = _draw_windows(fig, row.windows, x, x_label, z, centers_to_edges(scan_y), windows, style,
                                        trim_last=bool(panels))
         panel_axes = _draw_panels(fig, row.panels, panels, map_axes[0], to_y, style)

@@ -357,3 +357,27 @@ def test_preview_decimation_keeps_peaks_and_block_means():
     from app.figures.preview import remap_events
     moved = remap_events([Event(scan=3, end_scan=5, label="a")], kept)
     assert (moved[0].scan, moved[0].end_scan, moved[0].label, moved[0].source) == (1, 2, "a", "manual")
+
+
+def test_d_spacing_series_is_drawn_on_increasing_two_theta():
+    series, _ = operando_series(n_scans=5, n_points=200)
+    d_axis = series.axis_as("d_A")[::-1]  # increasing d = decreasing 2θ
+    d_series = ScanSeries(x=d_axis, intensity=series.intensity[:, ::-1], time_s=series.time_s, x_kind="d_A",
+                          wavelength_A=1.5406)
+    fig = render_contour_figure(d_series, FigureStyle(windows=((14.0, 18.0),), panel=None))
+    (mesh,) = _map_axes(fig)[0].collections
+    # the peak at 15.8° lands in the same cells as for the 2θ series itself
+    ref = render_contour_figure(series, FigureStyle(windows=((14.0, 18.0),), panel=None))
+    np.testing.assert_allclose(mesh.get_array(), _map_axes(ref)[0].collections[0].get_array(), rtol=1e-12)
+    np.testing.assert_allclose(mesh.get_coordinates(), _map_axes(ref)[0].collections[0].get_coordinates(),
+                               rtol=1e-9)  # 2θ → d → 2θ round trip in floating point
+
+
+def test_q_series_without_wavelength_uses_q_and_refuses_two_theta_ticks():
+    series, _ = operando_series(n_scans=5, n_points=200)
+    q_series = ScanSeries(x=series.axis_as("q_inv_A"), intensity=series.intensity, time_s=series.time_s,
+                          x_kind="q_inv_A")
+    fig = render_contour_figure(q_series, FigureStyle(panel=None))
+    assert _map_axes(fig)[0].get_xlabel() == "Q (Å⁻¹)"
+    with pytest.raises(ValueError, match="no wavelength"):
+        render_contour_figure(q_series, FigureStyle(panel=None), ticks=TICKS)
