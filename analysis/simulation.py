@@ -23,6 +23,15 @@ the series covers the whole scenario. A missing scan is dropped after simulation
 
 Intensities follow :mod:`analysis.simulation_pattern` (no Lorentz–polarisation factor; the truth
 fractions are the weight fractions used as intensity weights).
+
+Example::
+
+    from analysis.simulation import simulate
+    from analysis.simulation_scenarios import get_scenario
+    result = simulate(get_scenario("p2o3_op4"), n_scans=100, step_deg=0.02, noise_counts=2500, seed=1)
+    result.series          # ScanSeries (counts, σ = √counts, start times, λ)
+    result.echem           # EchemData every 30 s (V, mA, mAh) on the same clock
+    result.truth.events    # true transitions, scan .. end_scan
 """
 
 from __future__ import annotations

@@ -13,10 +13,15 @@ from typing import Callable
 
 from .simulation import Scenario, Segment, regime, solid_solution, two_phase
 
-BE_WINDOW = {"Be": (0.5, True), "BeO": (0.03, False), "Al": (0.25, False)}
-"""Reflection geometry through a (textured) Be window with a little BeO, on an Al collector."""
 
-P2_NNM_PATH = {"a": ((0.0, 2.885), (1.0, 2.850)), "c": ((0.0, 11.15), (1.0, 11.35))}
+def be_window() -> dict:
+    """Reflection geometry through a (textured) Be window with a little BeO, on an Al collector."""
+    return {"Be": (0.5, True), "BeO": (0.03, False), "Al": (0.25, False)}
+
+
+def p2_nnm_path() -> dict:
+    """P2-Na2/3Ni1/3Mn2/3O2 on charge: a 2.885 → 2.850 Å, c 11.15 → 11.35 Å (PHASES.md §3)."""
+    return {"a": ((0.0, 2.885), (1.0, 2.850)), "c": ((0.0, 11.15), (1.0, 11.35))}
 
 
 def p2o3_op4() -> Scenario:
@@ -28,12 +33,12 @@ def p2o3_op4() -> Scenario:
     discharge = (regime("OP4", {"OP4": 1.0}, 0.06, 4.35, 4.15), two_phase("P2/P3", b, 0.22, 4.05, 3.90),
                  regime("P2/P3", b, 0.36, 3.90, 3.25), two_phase("P2/O3", a, 0.12, 3.20, 3.05),
                  regime("P2/O3", a, 0.24, 3.00, 2.20))
-    paths = {"P2": P2_NNM_PATH,
+    paths = {"P2": p2_nnm_path(),
              "O3": {"a": ((0.0, 2.960), (0.3, 2.945)), "c": ((0.0, 15.90), (0.3, 16.00))},
              "P3": {"a": ((0.2, 2.890), (0.8, 2.860)), "c": ((0.2, 16.80), (0.8, 17.00))},
              "OP4": {"a": ((0.7, 2.850), (1.0, 2.840)), "c": ((0.7, 20.00), (1.0, 19.80))}}
     return Scenario("p2o3_op4", p2o3_op4.__doc__, (Segment("charge", charge), Segment("discharge", discharge, 0.95)),
-                    paths, BE_WINDOW)
+                    paths, be_window())
 
 
 def p2p3_op4() -> Scenario:
@@ -47,7 +52,7 @@ def p2p3_op4() -> Scenario:
              "P3": {"a": ((-0.3, 2.900), (1.0, 2.855)), "c": ((-0.3, 16.65), (1.0, 17.00))},
              "OP4": {"c": ((0.75, 20.10), (1.0, 19.80))}}
     return Scenario("p2p3_op4", p2p3_op4.__doc__, (Segment("charge", charge), Segment("discharge", discharge, 1.3)),
-                    paths, BE_WINDOW)
+                    paths, be_window())
 
 
 def p2t_op4() -> Scenario:
@@ -61,7 +66,7 @@ def p2t_op4() -> Scenario:
              "tunnel": {"b": ((0.0, 26.289), (1.0, 26.150)), "a": ((0.0, 9.084), (1.0, 9.060))},
              "OP4": {"c": ((0.7, 20.30), (1.0, 19.90))}}
     return Scenario("p2t_op4", p2t_op4.__doc__, (Segment("charge", charge), Segment("discharge", discharge, 1.1)),
-                    paths, BE_WINDOW)
+                    paths, be_window())
 
 
 def o3p2_oprime3() -> Scenario:
@@ -79,7 +84,7 @@ def o3p2_oprime3() -> Scenario:
                      "c": ((0.1, 5.58), (0.4, 5.62)), "beta": ((0.1, 108.3), (0.4, 108.6))},
              "P3": {"a": ((0.3, 2.900), (1.0, 2.860)), "c": ((0.3, 16.85), (1.0, 17.15))}}
     return Scenario("o3p2_oprime3", o3p2_oprime3.__doc__,
-                    (Segment("charge", charge), Segment("discharge", discharge, 0.95)), paths, BE_WINDOW)
+                    (Segment("charge", charge), Segment("discharge", discharge, 0.95)), paths, be_window())
 
 
 def p2s_pprime2() -> Scenario:
@@ -93,7 +98,7 @@ def p2s_pprime2() -> Scenario:
              "P'2": {"b": ((-0.6, 5.216), (-0.3, 5.180)), "c": ((-0.6, 11.28), (-0.3, 11.22))},
              "spinel": {"a": ((-0.6, 8.26), (0.6, 8.22))}}
     return Scenario("p2s_pprime2", p2s_pprime2.__doc__,
-                    (Segment("discharge", discharge, 0.6), Segment("charge", charge, 1.2)), paths, BE_WINDOW)
+                    (Segment("discharge", discharge, 0.6), Segment("charge", charge, 1.2)), paths, be_window())
 
 
 def p2p3s_p3dprime() -> Scenario:
@@ -101,9 +106,9 @@ def p2p3s_p3dprime() -> Scenario:
     a, b = {"P2": 0.5, "P3": 0.35, "spinel": 0.15}, {"P2": 0.5, "P3''": 0.35, "spinel": 0.15}
     charge = (regime("P2/P3/S", a, 0.70, 2.80, 4.10), two_phase("P2/P3''/S", b, 0.20, 4.10, 4.20),
               regime("P2/P3''/S", b, 0.10, 4.20, 4.30))
-    paths = {"P2": P2_NNM_PATH, "P3": {"a": ((0.0, 2.890), (0.9, 2.860)), "c": ((0.0, 16.80), (0.9, 17.05))},
+    paths = {"P2": p2_nnm_path(), "P3": {"a": ((0.0, 2.890), (0.9, 2.860)), "c": ((0.0, 16.80), (0.9, 17.05))},
              "P3''": {"c": ((0.7, 17.35), (1.0, 17.45))}, "spinel": {"a": ((0.0, 8.24), (1.0, 8.20))}}
-    return Scenario("p2p3s_p3dprime", p2p3s_p3dprime.__doc__, (Segment("charge", charge),), paths, BE_WINDOW)
+    return Scenario("p2p3s_p3dprime", p2p3s_p3dprime.__doc__, (Segment("charge", charge),), paths, be_window())
 
 
 def p2_solid_solution() -> Scenario:
@@ -111,7 +116,8 @@ def p2_solid_solution() -> Scenario:
     charge = (regime("P2", {"P2": 1.0}, 1.0, 2.50, 4.10),)
     discharge = (regime("P2", {"P2": 1.0}, 1.0, 4.05, 2.00),)
     return Scenario("p2_solid_solution", p2_solid_solution.__doc__,
-                    (Segment("charge", charge), Segment("discharge", discharge, 0.97)), {"P2": P2_NNM_PATH}, BE_WINDOW)
+                    (Segment("charge", charge), Segment("discharge", discharge, 0.97)), {"P2": p2_nnm_path()},
+                    be_window())
 
 
 def p2_z() -> Scenario:
@@ -124,7 +130,7 @@ def p2_z() -> Scenario:
     paths = {"P2": {"a": ((0.0, 2.900), (1.0, 2.865)), "c": ((0.0, 11.20), (1.0, 11.40))},
              "Z": {"c": ((0.72, 5.65), (1.0, 4.65)), "a": ((0.72, 2.87), (1.0, 2.86))}}
     return Scenario("p2_z", p2_z.__doc__, (Segment("charge", charge), Segment("discharge", discharge, 0.95)),
-                    paths, BE_WINDOW)
+                    paths, be_window())
 
 
 def scenarios() -> dict[str, Callable[[], Scenario]]:
