@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import h5py
 import numpy as np
 
+from .header import axis_from_label
+
 AXIS_NAMES = ("2th", "tth", "two_theta", "twotheta", "radial", "radial_axis", "polar_angle", "q", "d", "binning",
-              "2theta", "x")
+              "2theta")
 """Axis dataset names that producers use, most specific first."""
 
 MAX_AXIS_POINTS_CHECK = 1_000_000
@@ -51,19 +53,43 @@ def nx_class(obj) -> str:
 
 
 def find_stack(f: h5py.File) -> tuple[StackLocation | None, list[str]]:
-    """The best pattern stack in ``f`` and the paths of other candidates passed over."""
+    """The best pattern stack in ``f`` and the paths of other candidates passed over.
+
+    A 2-D stack reached through ``@default`` wins at once. Otherwise candidates are ranked:
+    stacks (several patterns) before single patterns, then diffraction axes (2θ/Q/d names or
+    units) before other axes (e.g. an MCA energy axis), then size.
+    """
     via_default = _follow_default(f)
-    if via_default is not None:
-        found = resolve_nxdata(via_default, "via @default")
-        if found is not None:
-            return found, []
-    candidates: list[StackLocation] = []
+    default_found = resolve_nxdata(via_default, "via @default") if via_default is not None else None
+    if default_found is not None and is_stack(default_found):
+        return default_found, []
+    candidates: list[StackLocation] = [default_found] if default_found is not None else []
     f.visititems(lambda name, obj: _collect_nxdata(obj, candidates))
-    if not candidates:
+    if not any(is_stack(c) and diffraction_axis(c.axis) for c in candidates):
         heuristic = _largest_2d_with_axis(f)
-        return heuristic, []
-    candidates.sort(key=lambda c: (c.signal.ndim >= 2, c.signal.size), reverse=True)
-    return candidates[0], [c.signal.name for c in candidates[1:]]
+        if heuristic is not None:
+            candidates.append(heuristic)
+    if not candidates:
+        return None, []
+    candidates.sort(key=lambda c: (is_stack(c), diffraction_axis(c.axis), c.signal.size), reverse=True)
+    others = [c.signal.name for c in candidates[1:] if c.signal.name != candidates[0].signal.name]
+    return candidates[0], others
+
+
+def is_stack(loc: StackLocation) -> bool:
+    """True when the signal holds more than one pattern."""
+    return sum(1 for n in loc.signal.shape if n > 1) >= 2
+
+
+def diffraction_axis(axis: h5py.Dataset) -> bool:
+    """True when an axis dataset is named or labelled like 2θ, Q or d."""
+    if axis.name.rsplit("/", 1)[-1].lower() in AXIS_NAMES:
+        return True
+    for key in ("units", "unit"):
+        unit = attr_text(axis, key)
+        if isinstance(unit, str) and axis_from_label(unit) is not None:
+            return True
+    return False
 
 
 def _follow_default(f: h5py.File) -> h5py.Group | None:

@@ -254,3 +254,28 @@ def test_chosen_by_content_not_extension(tmp_path):
     text_named_h5 = tmp_path / "pattern.h5"
     text_named_h5.write_text("".join(f"{a:.4f} {b:.3f}\n" for a, b in zip(TTH, STACK[0])))
     np.testing.assert_allclose(load_series(text_named_h5).intensity[0], STACK[0], rtol=0, atol=0.5e-3)
+
+
+def test_bliss_default_counter_plot_and_mca_do_not_win_over_the_pattern_stack(tmp_path):
+    path = tmp_path / "bliss.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["default"] = "1.1"
+        scan = f.create_group("1.1")
+        scan.attrs["NX_class"] = "NXentry"
+        scan.attrs["default"] = "plotselect"
+        plot = scan.create_group("plotselect")  # a 1-D counter plot: not a pattern
+        plot.attrs.update({"NX_class": "NXdata", "signal": "mon", "axes": ["elapsed_time"]})
+        plot.create_dataset("mon", data=np.ones(N_SCANS))
+        plot.create_dataset("elapsed_time", data=np.arange(N_SCANS, dtype=float))
+        mca = scan.create_group("mca")  # a bigger 2-D stack on an energy axis: not diffraction
+        mca.attrs.update({"NX_class": "NXdata", "signal": "spectrum", "axes": [".", "energy"]})
+        mca.create_dataset("spectrum", data=np.ones((N_SCANS, 4 * N_POINTS)))
+        mca.create_dataset("energy", data=np.linspace(1, 40, 4 * N_POINTS)).attrs["units"] = "keV"
+        integ = scan.create_group("p3_integrate/integrated")
+        integ.attrs.update({"NX_class": "NXdata", "signal": "intensity", "axes": ["points", "2th"]})
+        integ.create_dataset("intensity", data=STACK)
+        integ.create_dataset("2th", data=TTH).attrs["units"] = "deg"
+    series = load_series(path)
+    np.testing.assert_array_equal(series.intensity, STACK)
+    assert "/1.1/p3_integrate/integrated" in series.layout
+    assert any("/1.1/mca/spectrum" in n for n in series.notes)
