@@ -177,7 +177,7 @@ class SimulationTruth:
     """Ground truth per (kept) scan; arrays have n_scans rows.
 
     phases (n_phases,) cathode phase names; fractions (n_scans, n_phases) weight fractions summing
-    to 1; cells (n_scans, n_phases, 6) a, b, c (Å), α, β, γ (°); regime (n_scans,) label, with
+    to 1; cells (n_scans, n_phases, 6) a, b, c (Å), α, β, γ (°) (NaN for d-list phases); regime (n_scans,) label, with
     ``"A → B"`` inside a transition; voltage_V, state_of_charge, time_s (scan start, s),
     mid_time_s (n_scans,); nominal_index (n_scans,) index before a missing scan was dropped;
     events: the true transitions (scan .. end_scan, inclusive); parameters: settings and scenario.
@@ -263,7 +263,7 @@ def _voltage(tl: _Timeline, idx: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def _cells(scenario: Scenario, library: dict, soc: np.ndarray) -> np.ndarray:
-    """(n, n_phases, 6) cells along the state of charge."""
+    """(n, n_phases, 6) cells along the state of charge (NaN for fixed d-list phases)."""
     out = np.empty((soc.size, len(scenario.phases), 6))
     for j, name in enumerate(scenario.phases):
         base = library[name]
@@ -271,7 +271,8 @@ def _cells(scenario: Scenario, library: dict, soc: np.ndarray) -> np.ndarray:
         for i, s in enumerate(soc):
             params = {k: float(np.interp(s, [p[0] for p in path], [p[1] for p in path]))
                       for k, path in paths.items()}
-            out[i, j] = (base.with_cell(**params) if params else base).cell.as_tuple()
+            cell = (base.with_cell(**params) if params else base).cell
+            out[i, j] = np.nan if cell is None else cell.as_tuple()  # d-list phases have no cell
     return out
 
 
@@ -338,13 +339,17 @@ def _parasitic_pattern(scenario: Scenario, library: dict, inst: Instrument, x: n
     return render(x, PeakList.concat(peaks), inst.eta), factors
 
 
+def _at_cell(phase, cell: np.ndarray):
+    return phase if phase.cell is None else replace(phase, cell=Cell(*cell))
+
+
 def _cathode_patterns(scenario: Scenario, library: dict, inst: Instrument, x: np.ndarray,
                       fractions: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """(n_scans, n_points) cathode patterns with unit scale."""
     out = np.empty((fractions.shape[0], x.size))
     rng_range = (float(x[0]), float(x[-1]))
     for i in range(fractions.shape[0]):
-        peaks = [phase_peaks(replace(library[name], cell=Cell(*cells[i, j])), inst, rng_range, fractions[i, j])
+        peaks = [phase_peaks(_at_cell(library[name], cells[i, j]), inst, rng_range, fractions[i, j])
                  for j, name in enumerate(scenario.phases) if fractions[i, j] > 0]
         out[i] = render(x, PeakList.concat(peaks), inst.eta)
     return out

@@ -191,3 +191,18 @@ def test_z_phase_basal_peak_moves_continuously(library):
     # while charging in the Z regime c shrinks, so the single broad basal peak walks to higher angle
     assert np.all(np.diff(pos) >= 0) and pos[-1] - pos[0] > 0.3
     assert all(e.kind == "solid-solution" for e in tr.events)
+
+
+@pytest.mark.parametrize("name", sorted(load_library()))
+def test_each_library_phase_peaks_at_its_strongest_reflection(name, library):
+    # One phase alone, Kα1 only, no noise: the tallest point lies at the strongest reflection (largest
+    # relative intensity), whose 2θ comes from the cell. Grid 0.01°; neighbouring tails shift the
+    # maximum by < 0.01°, so 0.02° is allowed.
+    phase = library[name]
+    refl = phase.reflections(ax.CU_KA1_A, (8.0, 80.0))
+    strongest = float(refl.two_theta_deg[np.argmax(refl.rel_intensity)])
+    sc = Scenario("one", name, (Segment("charge", (regime(name, {name: 1.0}, 1.0, 3.0, 3.5),)),))
+    r = simulate(sc, library=library, n_scans=2, noise_counts=None, kalpha2=False, step_deg=0.01,
+                 two_theta_range=(8.0, 80.0), background_ratio=0.0)
+    y = r.series.intensity[0]
+    assert r.series.x[np.argmax(y)] == pytest.approx(strongest, abs=0.02)
