@@ -202,6 +202,28 @@ def _draw_colorbar(fig: Figure, rect, mesh, style: FigureStyle) -> None:
     cbar.set_label(SCALE_LABELS[style.scaling], labelpad=1.0)
 
 
+def _vertical_axis(series: ScanSeries, y_axis: str):
+    """(y of each scan (n_scans,), function mapping hours to y) for a time or scan-index axis."""
+    time_h = series.time_s / 3600.0
+    if y_axis == "time":
+        return time_h, lambda t_h: t_h
+    scan_y = np.arange(series.n_scans, dtype=float)
+    # times outside the scans have no scan index: NaN, dropped when drawn
+    return scan_y, lambda t_h: np.interp(t_h, time_h, scan_y, left=np.nan, right=np.nan)
+
+
+def _annotate(fig: Figure, row, map_axes: list[Axes], panel_axes: list[Axes], events: Sequence[Event],
+              ticks: Sequence, scan_y: np.ndarray, style: FigureStyle) -> None:
+    """Phase tick strips above the windows; event lines on map and panels, labels on the widest window."""
+    if ticks:
+        strips = [fig.add_axes(r, sharex=a, label="phase ticks") for r, a in zip(row.strips, map_axes)]
+        annotations.draw_phase_ticks(strips, ticks, style.line_width_pt, style.font_size_pt)
+    if style.show_events and events:
+        placed = annotations.draw_event_lines(map_axes, panel_axes, events, scan_y, style.line_width_pt)
+        widest = max(map_axes, key=lambda a: a.get_position().width)
+        annotations.draw_event_labels(widest, placed, style.font_size_pt)
+
+
 def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Sequence[SidePanel], *,
                            events: Sequence[Event] = (), ticks: Sequence[tuple[str, np.ndarray]] = ()
                            ) -> Figure:
@@ -210,36 +232,24 @@ def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Seque
     Axes carry labels (``Axes.get_label()``) saying what they are: ``"map"`` (one per window),
     ``"panel"``, ``"colorbar"``, ``"phase ticks"``.
     """
+    x, intensity, x_label = map_axis(series)
+    ticks = tuple(ticks) if style.show_ticks else ()
+    if ticks and x_label != ax_units.AXIS_LABELS[ax_units.TWO_THETA]:
+        raise ValueError("phase ticks are given in 2θ, but the series has no wavelength to convert "
+                         f"its {series.x_kind} axis")
+    windows = style.windows or ((float(x[0]), float(x[-1])),)
+    scan_y, to_y = _vertical_axis(series, style.y_axis)
     with mpl.rc_context(figure_rc(style.font_family, style.font_size_pt, style.line_width_pt)):
         fig = Figure(figsize=style.size_in, dpi=100)
-        x, intensity, x_label = map_axis(series)
-        if ticks and style.show_ticks and x_label != ax_units.AXIS_LABELS[ax_units.TWO_THETA]:
-            raise ValueError("phase ticks are given in 2θ, but the series has no wavelength to convert "
-                             f"its {series.x_kind} axis")
-        windows = style.windows or ((float(x[0]), float(x[-1])),)
-        ticks = tuple(ticks) if style.show_ticks else ()
         row = plan_row(fig, [hi - lo for lo, hi in windows], len(panels), style.panel_width_cm / CM_PER_IN,
                        font_size_pt=style.font_size_pt, colorbar=style.show_colorbar, tick_rows=len(ticks))
-        time_h = series.time_s / 3600.0
-        scan_y = time_h if style.y_axis == "time" else np.arange(series.n_scans, dtype=float)
-
-        def to_y(t_h):
-            return t_h if style.y_axis == "time" else np.interp(t_h, time_h, scan_y, left=np.nan, right=np.nan)
-
-        z = scale_intensity(intensity, style.scaling)
-        map_axes, mesh = _draw_windows(fig, row.windows, x, x_label, z, centers_to_edges(scan_y), windows, style,
-                                       trim_last=bool(panels))
+        map_axes, mesh = _draw_windows(fig, row.windows, x, x_label, scale_intensity(intensity, style.scaling),
+                                       centers_to_edges(scan_y), windows, style, trim_last=bool(panels))
         panel_axes = _draw_panels(fig, row.panels, panels, map_axes[0], to_y, style)
         annotations.mark_broken_axes(map_axes, style.line_width_pt)
         if style.show_colorbar:
             _draw_colorbar(fig, row.colorbar, mesh, style)
-        if ticks:
-            strips = [fig.add_axes(r, sharex=a, label="phase ticks") for r, a in zip(row.strips, map_axes)]
-            annotations.draw_phase_ticks(strips, ticks, style.line_width_pt, style.font_size_pt)
-        if style.show_events and events:
-            placed = annotations.draw_event_lines(map_axes, panel_axes, events, scan_y, style.line_width_pt)
-            widest = max(map_axes, key=lambda a: a.get_position().width)
-            annotations.draw_event_labels(widest, placed, style.font_size_pt)
+        _annotate(fig, row, map_axes, panel_axes, events, ticks, scan_y, style)
         fig.draw_without_rendering()  # creates every tick label under this rc, not the caller's
     return fig
 
