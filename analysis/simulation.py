@@ -176,11 +176,14 @@ class SimulationSettings:
 class SimulationTruth:
     """Ground truth per (kept) scan; arrays have n_scans rows.
 
-    phases (n_phases,) cathode phase names; fractions (n_scans, n_phases) weight fractions summing
-    to 1; cells (n_scans, n_phases, 6) a, b, c (Å), α, β, γ (°) (NaN for d-list phases); regime (n_scans,) label, with
-    ``"A → B"`` inside a transition; voltage_V, state_of_charge, time_s (scan start, s),
-    mid_time_s (n_scans,); nominal_index (n_scans,) index before a missing scan was dropped;
-    events: the true transitions (scan .. end_scan, inclusive); parameters: settings and scenario.
+    phases:           (n_phases,) cathode phase names
+    fractions:        (n_scans, n_phases) weight fractions, summing to 1
+    cells:            (n_scans, n_phases, 6) a, b, c (Å), α, β, γ (°); NaN for d-list phases
+    regime:           (n_scans,) label, ``"A → B"`` inside a transition
+    voltage_V, state_of_charge, time_s (scan start, s), mid_time_s: (n_scans,)
+    nominal_index:    (n_scans,) index before a missing scan was dropped
+    events:           the true transitions (scan .. end_scan, inclusive)
+    parameters:       settings, instrument, scenario, texture factors
     """
 
     phases: tuple
