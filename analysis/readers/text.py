@@ -118,8 +118,9 @@ def parse_pattern_bytes(path: str, raw: bytes) -> TextPattern:
     if echem:
         raise NotAPattern(path, f"looks like electrochemistry data (columns: {', '.join(echem[:3])}), "
                                 "not a diffraction pattern")
+    axis = _axis(path, header, header_text, column_line)
     table, dialect = numeric.parse_block(path, text[offset:], len(header) + 1)
-    return _build(path, header, header_text, column_line, table, dialect)
+    return _build(path, axis, header_text, table, dialect)
 
 
 def _strip_comment(line: str) -> str:
@@ -188,19 +189,21 @@ def _chi_unit_line(header: list[str]) -> str | None:
     return None
 
 
-def _build(path: str, header: list[str], header_text: list[str], column_line: str | None, table: np.ndarray,
-           dialect: str) -> TextPattern:
-    notes: list[str] = []
+def _axis(path: str, header: list[str], header_text: list[str], column_line: str | None) -> tuple[str, float, str]:
+    """(x kind, scale to that kind's unit, format name) from the header."""
     bank = next((h for h in header if re.match(r"^\s*BANK\s", h)), None)
-    fmt = "columns"
     if bank is not None:
-        x_kind, scale = _gsas_axis(path, bank)
-        fmt = "gsas"
-    else:
-        chi_line = _chi_unit_line(header)
-        fmt = "chi" if chi_line else fmt
-        found = hdr.axis_from_header(header_text, column_line, chi_line)
-        x_kind, scale = found if found else (ax.TWO_THETA, 1.0)
+        return _gsas_axis(path, bank) + ("gsas",)
+    chi_line = _chi_unit_line(header)
+    found = hdr.axis_from_header(header_text, column_line, chi_line)
+    kind, scale = found if found else (ax.TWO_THETA, 1.0)
+    return kind, scale, "chi" if chi_line else "columns"
+
+
+def _build(path: str, axis: tuple[str, float, str], header_text: list[str], table: np.ndarray,
+           dialect: str) -> TextPattern:
+    x_kind, scale, fmt = axis
+    notes: list[str] = []
     if dialect == "decimal-comma":
         notes.append(f"{os.path.basename(path)}: decimal commas read as decimal points")
     if table.shape[1] > 3:
@@ -224,9 +227,10 @@ def _gsas_axis(path: str, bank: str) -> tuple[str, float]:
         raise InputError(path, f"GSAS {fmt} (fixed-column) data is not supported; export FXYE instead")
     if binning == "CONQ":
         return ax.Q, 1.0
-    if binning in ("CONS", "RALF", "SLOG", ""):
+    if binning == "CONS":
         return ax.TWO_THETA, 0.01
-    raise InputError(path, f"unknown GSAS bank binning {binning!r}")
+    raise InputError(path, f"GSAS bank binning {binning or '(none)'!r} is not supported (time-of-flight or "
+                           "unknown); constant-wavelength CONS or CONQ data are")
 
 
 def _ensure_increasing(path, x, y, sigma, notes):

@@ -45,6 +45,7 @@ def _expect(path, problem_pattern, loader=load_series):
     ("one_row.xy", "# one point\n10 1\n", "only one data row"),
     ("voltage.csv", "time/s,Ewe/V\n0,3.1\n10,3.2\n20,3.3\n", "electrochemistry"),
     ("std.gsa", "title\nBANK 1 20 2 CONS 1000 10 0 0 STD\n" + "  100  101  102  103  104\n" * 4, "not supported"),
+    ("tof.gsa", "title\nBANK 1 20 20 RALF 1000 10 0 0 FXYE\n" + GOOD_ROWS, "not supported"),
 ])
 def test_bad_text_files(tmp_path, loader, name, content, problem):
     _expect(_write(tmp_path / name, content), problem, loader)
