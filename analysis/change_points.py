@@ -1,0 +1,150 @@
+"""Change points on per-scan signals: runs above a threshold, stable cores between them, and a
+flat–ramp–flat fit that dates where a change starts and ends.
+
+Conventions: scans are 0-based. A *boundary* b sits between scan b−1 and scan b. A two-sided
+statistic with ``lag`` scans on each side is raised by a change over scans t0..t1 on boundaries
+t0−lag+1 .. t1+lag, so scans before the first raised boundary and from the last one on are
+unaffected: those are the *cores* of the regimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def raised_runs(raised: np.ndarray, max_gap: int = 1) -> list[tuple[int, int]]:
+    """Runs of True in a boolean (n,) array as inclusive (first, last) pairs.
+
+    Runs separated by ``max_gap`` or fewer False entries are joined (one dip below a threshold
+    in the middle of a change does not split it).
+    """
+    idx = np.flatnonzero(np.asarray(raised, dtype=bool))
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i - runs[-1][1] <= max_gap + 1:
+            runs[-1][1] = int(i)
+        else:
+            runs.append([int(i), int(i)])
+    return [(a, b) for a, b in runs]
+
+
+def cores_between(n_scans: int, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Stable scan ranges (first, last) around raised boundary runs; empty cores are left out.
+
+    A run (b0, b1) of raised boundaries leaves scans < b0 before it and scans ≥ b1 after it.
+    """
+    cores, start = [], 0
+    for b0, b1 in runs:
+        if b0 - 1 >= start:
+            cores.append((start, b0 - 1))
+        start = max(start, b1)
+    if start <= n_scans - 1:
+        cores.append((start, n_scans - 1))
+    return cores
+
+
+@dataclass(frozen=True)
+class RampFit:
+    """Best flat–ramp–flat model of signals in a window (indices are into the window's scans).
+
+    onset:       first scan that has left the "before" level
+    end:         last scan that has not reached the "after" level (== onset for a jump between scans)
+    before, after: (n_channels,) fitted levels
+    chi2:        weighted residual sum of squares of the ramp model
+    chi2_flat:   the same for a constant (no change) model
+    """
+
+    onset: int
+    end: int
+    before: np.ndarray
+    after: np.ndarray
+    chi2: float
+    chi2_flat: float
+
+
+def _ramp_candidates(times: np.ndarray) -> np.ndarray:
+    """Ramp break times between consecutive scan times (each scan time included): quarter points
+    for short windows, halves or whole scans for long ones, so at most ~250 candidates."""
+    t = np.asarray(times, dtype=float)
+    per_gap = int(np.clip(250 // max(t.size - 1, 1), 1, 4))
+    steps = np.diff(t)[:, None] * (np.arange(per_gap) / per_gap)[None, :]
+    return np.append((t[:-1, None] + steps).ravel(), t[-1])
+
+
+def fit_ramp(times: np.ndarray, values: np.ndarray, weights: np.ndarray | None = None) -> RampFit:
+    """Fit values ≈ before + (after − before)·clip((t − τ0)/(τ1 − τ0), 0, 1) by exhaustive search.
+
+    times (m,) increasing, in any unit (seconds keep uneven scan times and gaps honest);
+    values (m, n_channels); weights (m, n_channels) = 1/σ² or None for equal weights.
+    The levels are solved by linear least squares for every candidate (τ0, τ1) pair.
+    """
+    t = np.asarray(times, dtype=float)
+    v = np.asarray(values, dtype=float).reshape(t.size, -1)
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float).reshape(v.shape)
+    cand = _ramp_candidates(t)
+    i0, i1 = np.triu_indices(cand.size, k=1)
+    tau0, tau1 = cand[i0], cand[i1]
+    r = np.clip((t[None, :] - tau0[:, None]) / (tau1 - tau0)[:, None], 0.0, 1.0)  # (P, m)
+    q = 1.0 - r
+    s00, s01, s11 = (q * q) @ w, (q * r) @ w, (r * r) @ w
+    b0, b1 = q @ (w * v), r @ (w * v)
+    det = s00 * s11 - s01 * s01
+    ok = det > 1e-12 * np.maximum(s00 * s11, 1e-300)
+    safe = np.where(ok, det, 1.0)
+    explained = np.where(ok, (s11 * b0 * b0 - 2 * s01 * b0 * b1 + s00 * b1 * b1) / safe, -np.inf)
+    total = float((w * v * v).sum())
+    chi2 = total - explained.sum(axis=1)
+    best = int(np.argmin(chi2))
+    a = (s11[best] * b0[best] - s01[best] * b1[best]) / safe[best]
+    b = (s00[best] * b1[best] - s01[best] * b0[best]) / safe[best]
+    mean = (w * v).sum(axis=0) / np.maximum(w.sum(axis=0), 1e-300)
+    chi2_flat = float((w * (v - mean) ** 2).sum())
+    onset = int(np.searchsorted(t, tau0[best], side="right"))
+    end = max(int(np.searchsorted(t, tau1[best], side="left")) - 1, onset)
+    return RampFit(onset=min(onset, t.size - 1), end=min(end, t.size - 1), before=a, after=b,
+                   chi2=float(chi2[best]), chi2_flat=chi2_flat)
+
+
+def _block_differences(ramps: np.ndarray, lag: int) -> np.ndarray:
+    """(P, m) ramp shapes → (P, m) mean of ``lag`` scans from b on minus ``lag`` before b
+    (fewer near the ends; column 0 is 0)."""
+    p, m = ramps.shape
+    cum = np.concatenate([np.zeros((p, 1)), np.cumsum(ramps, axis=1)], axis=1)
+    out = np.zeros((p, m))
+    for b in range(1, m):
+        k = min(lag, b, m - b)
+        out[:, b] = (cum[:, b + k] - 2 * cum[:, b] + cum[:, b - k]) / k
+    return out
+
+
+def fit_ramp_to_excess(times: np.ndarray, excess: np.ndarray, lag: int) -> tuple[int, int, float]:
+    """Date a change from a two-sided change-energy profile instead of from the signals.
+
+    times (m,) scan times; excess (m,) the unexplained energy of (mean of ``lag`` scans from b
+    on − mean of ``lag`` before b), per boundary b (entry 0 ignored). A linear change over τ0..τ1
+    of amplitude A gives excess ≈ A²·Δ_b² + c, where Δ_b is the same block difference of the unit
+    ramp and c a constant floor (drift the local model misses). Returns (onset, end, A²) with
+    onset/end indices into the window as in :func:`fit_ramp`.
+    """
+    t = np.asarray(times, dtype=float)
+    e = np.asarray(excess, dtype=float)
+    cand = _ramp_candidates(t)
+    i0, i1 = np.triu_indices(cand.size, k=1)
+    tau0, tau1 = cand[i0], cand[i1]
+    r = np.clip((t[None, :] - tau0[:, None]) / (tau1 - tau0)[:, None], 0.0, 1.0)
+    g = _block_differences(r, lag)[:, 1:] ** 2           # (P, m-1) model shape
+    y = e[1:]
+    n = y.size
+    sg, sgg, sy, sgy = g.sum(1), (g * g).sum(1), y.sum(), g @ y
+    det = n * sgg - sg * sg
+    safe = np.where(det > 1e-12, det, 1.0)
+    amp = np.where(det > 1e-12, (n * sgy - sg * sy) / safe, 0.0)
+    floor = (sy - amp * sg) / n
+    sse = ((y[None, :] - amp[:, None] * g - floor[:, None]) ** 2).sum(1)
+    sse = np.where(amp > 0, sse, np.inf)
+    best = int(np.argmin(sse))
+    onset = int(np.searchsorted(t, tau0[best], side="right"))
+    end = max(int(np.searchsorted(t, tau1[best], side="left")) - 1, onset)
+    return min(onset, t.size - 1), min(end, t.size - 1), float(amp[best])

@@ -1,0 +1,137 @@
+"""Regimes found from the patterns alone, for series that no library phase fits.
+
+1. Novelty profile (:mod:`analysis.pattern_novelty`): at each boundary, how much of the change
+   between the ``lag`` scans before and after is *not* explained by drift (local shifts and width
+   changes, a global scale). A pure solid solution stays at the noise level (ratio ≈ 1); a
+   two-phase change, with peaks fading in place while others grow, raises it.
+2. Boundaries whose ratio exceeds ``1 + max(min_excess, k·√(2/dof))`` form change runs; scans
+   between them are regime cores.
+3. Cores are named "unknown 1", "unknown 2", ... in order of appearance; a core that matches an
+   earlier one (the same drift-tolerant test between any pair of their ``lag``-scan blocks does
+   not fire) gets its name again, so a reversible sequence reads "unknown 1 → unknown 2 → unknown 1".
+4. Each change is dated by a flat–ramp–flat fit to the share of the next regime's pattern in
+   every scan (a two-phase change makes that share follow the lever rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .cancel import CancelToken, ProgressFn, check
+from .change_points import cores_between, fit_ramp_to_excess, raised_runs
+from .pattern_novelty import PatternStack, novelty_profile, novelty_ratio, prepare_patterns
+from .regimes import Assembly, Change, RampFn, assemble_regimes, default_lag, ramp_window
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PatternRegimes:
+    """Result of :func:`detect_regimes_from_patterns`.
+
+    assembly:  regimes (labels "unknown k") and the changes between them
+    novelty:   (n_scans,) drift-unexplained change ratio at each boundary (NaN at 0)
+    threshold: the ratio above which a boundary counts as changing
+    lag:       scans averaged on each side of a boundary
+    """
+
+    assembly: Assembly
+    novelty: np.ndarray
+    threshold: float
+    lag: int
+
+
+def _blocks(core: tuple[int, int], lag: int, max_blocks: int = 6) -> list[tuple[int, int]]:
+    """Up to ``max_blocks`` evenly spread runs of ``lag`` scans inside a core (or the whole core)."""
+    n = core[1] - core[0] + 1
+    if n <= lag:
+        return [core]
+    starts = np.unique(np.linspace(core[0], core[1] - lag + 1, min(max_blocks, n - lag + 1)).round().astype(int))
+    return [(int(s), int(s) + lag - 1) for s in starts]
+
+
+def _cores_match(stack: PatternStack, a: tuple[int, int], b: tuple[int, int], lag: int, threshold: float) -> bool:
+    for ba in _blocks(a, lag):
+        left = stack.root[ba[0]:ba[1] + 1].mean(axis=0)
+        for bb in _blocks(b, lag):
+            right = stack.root[bb[0]:bb[1] + 1].mean(axis=0)
+            k = min(ba[1] - ba[0] + 1, bb[1] - bb[0] + 1)
+            if novelty_ratio(left, right, stack.noise ** 2 * 2.0 / k, stack.window_pts) <= threshold:
+                return True
+    return False
+
+
+def name_cores(stack: PatternStack, cores: list[tuple[int, int]], lag: int, threshold: float,
+               cancel: Optional[CancelToken] = None) -> list[str]:
+    """"unknown k" labels; a core matching an earlier, non-neighbouring core reuses its label."""
+    labels: list[str] = []
+    for j, core in enumerate(cores):
+        check(cancel)
+        label = None
+        for k in range(j - 1):
+            if labels[k] != labels[j - 1] and _cores_match(stack, cores[k], core, lag, threshold):
+                label = labels[k]
+                break
+        if label is None:
+            label = f"{UNKNOWN} {len(set(labels)) + 1}"
+        labels.append(label)
+    return labels
+
+
+def renumber(labels: list[str]) -> list[str]:
+    """Renumber "unknown k" labels 1, 2, ... by first appearance (after regimes were dropped)."""
+    mapping: dict[str, str] = {}
+    for lab in labels:
+        mapping.setdefault(lab, f"{UNKNOWN} {len(mapping) + 1}")
+    return [mapping[lab] for lab in labels]
+
+
+def pattern_ramp(times_s: np.ndarray, lag: int, novelty: np.ndarray, dof: int) -> RampFn:
+    """A ramp fitter on the novelty profile: the unexplained change energy between the ``lag``-scan
+    blocks either side of each boundary is matched to that of a linear change (two-phase lever rule).
+    Working on the drift-free residual keeps peaks that shift during the change from blurring its ends.
+    """
+    n = novelty.size
+    k = np.array([min(lag, b, n - b) if b else 1 for b in range(n)], dtype=float)
+    excess = np.nan_to_num(novelty - 1.0, nan=0.0) * 2.0 / k   # in units of noise² × dof
+
+    def ramp(core_a: tuple[int, int], core_b: tuple[int, int]) -> Change:
+        lo, hi = ramp_window(core_a, core_b, lag)
+        onset, end, _ = fit_ramp_to_excess(times_s[lo:hi + 1], excess[lo:hi + 1], lag)
+        peak = np.nanmax(novelty[core_a[1] + 1:core_b[0] + 1], initial=1.0)
+        strength = max(peak - 1.0, 0.0) / np.sqrt(2.0 / dof)
+        return Change(lo + onset, lo + end, float(strength))
+    return ramp
+
+
+def novelty_threshold(dof: int, min_excess: float = 0.12, n_sigma: float = 8.0) -> float:
+    """Ratio above which a boundary counts as changing: both a relative excess (model error of the
+    drift expansion at high counts) and a multiple of the ratio's noise spread √(2/dof)."""
+    return 1.0 + max(min_excess, n_sigma * np.sqrt(2.0 / max(dof, 1)))
+
+
+def detect_regimes_from_patterns(intensity: np.ndarray, times_s: np.ndarray, *, min_regime_scans: int = 3,
+                                 lag: Optional[int] = None, window_pts: Optional[int] = None,
+                                 min_excess: float = 0.12, progress: Optional[ProgressFn] = None,
+                                 cancel: Optional[CancelToken] = None) -> PatternRegimes:
+    """Regimes of an (n_scans, n_points) intensity stack without any phase library (module docstring).
+
+    times_s (n_scans,) date the ramps (uneven scan times and gaps allowed).
+    """
+    intensity = np.asarray(intensity, dtype=float)
+    n = intensity.shape[0]
+    lag = default_lag(n) if lag is None else int(lag)
+    stack = prepare_patterns(intensity, window_pts)
+    profile = novelty_profile(stack, lag, progress=progress, cancel=cancel)
+    threshold = novelty_threshold(profile.dof, min_excess)
+    raised = np.nan_to_num(profile.ratio, nan=0.0) > threshold
+    cores = cores_between(n, raised_runs(raised, max_gap=lag))
+    labels = name_cores(stack, cores, lag, threshold, cancel)
+    ramp = pattern_ramp(np.asarray(times_s, dtype=float), lag, profile.ratio, profile.dof)
+    assembly = assemble_regimes(n, cores, labels, [()] * len(cores), ramp, min_regime_scans)
+    relabelled = renumber([r.label for r in assembly.regimes])
+    regimes = tuple(type(r)(lab, r.first_scan, r.last_scan, r.phases) for r, lab in zip(assembly.regimes, relabelled))
+    return PatternRegimes(Assembly(regimes, assembly.changes), profile.ratio, threshold, lag)

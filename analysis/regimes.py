@@ -1,0 +1,162 @@
+"""Regimes of an operando series: stretches of scans with one set of phases, and the changes between.
+
+Two sources of evidence share one assembly step (:func:`assemble_regimes`):
+
+- phase fractions (:func:`fraction_cores`): a two-sided χ² test on the per-scan fractions finds
+  where they change; a phase is *present* in a regime when its mean fraction there exceeds
+  max(``min_fraction``, 3 × the standard error of that mean), so a 5 % phase is found over a
+  20-scan regime even when single scans scatter by ±4 %;
+- the patterns alone (:mod:`analysis.pattern_regimes`), for series no library phase fits.
+
+Labels join present phases with "/" in a canonical order: the order of ``phase_names`` as given
+(pass the library or your preferred order, e.g. ``("P2", "O3", "P3", "OP4")`` gives "P2/O3").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+from scipy.stats import chi2 as chi2_dist
+
+from .change_points import cores_between, fit_ramp, raised_runs
+
+NO_PHASE = "no phase"
+
+
+@dataclass(frozen=True)
+class Regime:
+    """Scans ``first_scan`` .. ``last_scan`` (inclusive) with one set of phases, named ``label``."""
+
+    label: str
+    first_scan: int
+    last_scan: int
+    phases: tuple[str, ...] = ()
+
+    def as_tuple(self) -> tuple[str, int, int]:
+        return (self.label, self.first_scan, self.last_scan)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A located change from regime ``index`` to regime ``index + 1``: scans onset .. end, and
+    ``strength`` (Δχ² of the ramp over no change, in units of the noise; larger is surer)."""
+
+    onset: int
+    end: int
+    strength: float
+
+
+RampFn = Callable[[tuple[int, int], tuple[int, int]], Change]
+
+
+def default_lag(n_scans: int) -> int:
+    """Scans averaged on each side of a boundary: ~n/35, between 2 and 8 (a transition spans
+    roughly a tenth of a half-cycle, so the averaged blocks stay inside one regime)."""
+    return int(np.clip(round(n_scans / 35.0), 2, 8))
+
+
+def ramp_window(core_a: tuple[int, int], core_b: tuple[int, int], lag: int) -> tuple[int, int]:
+    """Scans to fit a ramp in: the gap between two cores plus up to max(3, 2·lag) core scans each side."""
+    extra = max(3, 2 * lag)
+    return max(core_a[0], core_a[1] - extra), min(core_b[1], core_b[0] + extra)
+
+
+def fraction_statistic(fractions: np.ndarray, errors: np.ndarray, lag: int) -> np.ndarray:
+    """(n_scans,) χ² at each boundary b of (mean of ``lag`` scans after − mean of ``lag`` before).
+
+    fractions, errors (n_scans, n_phases); fewer scans are averaged near the ends. Entry 0 is 0.
+    """
+    n = fractions.shape[0]
+    cum_f = np.vstack([np.zeros((1, fractions.shape[1])), np.cumsum(fractions, axis=0)])
+    cum_v = np.vstack([np.zeros((1, fractions.shape[1])), np.cumsum(errors ** 2, axis=0)])
+    out = np.zeros(n)
+    for b in range(1, n):
+        k = min(lag, b, n - b)
+        diff = (cum_f[b + k] - cum_f[b]) / k - (cum_f[b] - cum_f[b - k]) / k
+        var = ((cum_v[b + k] - cum_v[b]) + (cum_v[b] - cum_v[b - k])) / (k * k)
+        out[b] = float((diff * diff / np.maximum(var, 1e-12)).sum())
+    return out
+
+
+def present_phases(fractions: np.ndarray, errors: np.ndarray, core: tuple[int, int],
+                   names: Sequence[str], min_fraction: float) -> tuple[str, ...]:
+    """Phases whose mean fraction over the core exceeds max(min_fraction, 3 × its standard error)."""
+    sl = slice(core[0], core[1] + 1)
+    n = core[1] - core[0] + 1
+    mean = fractions[sl].mean(axis=0)
+    sem = np.sqrt((errors[sl] ** 2).sum(axis=0)) / n
+    keep = mean > np.maximum(min_fraction, 3.0 * sem)
+    return tuple(name for name, k in zip(names, keep) if k)
+
+
+def fraction_cores(fractions: np.ndarray, errors: np.ndarray, lag: int,
+                   false_alarm: float = 1e-4) -> list[tuple[int, int]]:
+    """Stable cores: scans outside runs of boundaries whose χ² exceeds its ``false_alarm`` quantile."""
+    stat = fraction_statistic(fractions, errors, lag)
+    limit = chi2_dist.isf(false_alarm, df=fractions.shape[1])
+    return cores_between(fractions.shape[0], raised_runs(stat > limit, max_gap=lag))
+
+
+def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray, lag: int) -> RampFn:
+    """A ramp fitter over the phase fractions (weights 1/σ²) between two cores."""
+    def ramp(core_a: tuple[int, int], core_b: tuple[int, int]) -> Change:
+        lo, hi = ramp_window(core_a, core_b, lag)
+        sl = slice(lo, hi + 1)
+        fit = fit_ramp(times_s[sl], fractions[sl], 1.0 / np.maximum(errors[sl], 1e-6) ** 2)
+        return Change(lo + fit.onset, lo + fit.end, max(fit.chi2_flat - fit.chi2, 0.0))
+    return ramp
+
+
+def _merge_same(cores: list, labels: list, phases: list) -> tuple[list, list, list]:
+    out_c, out_l, out_p = [], [], []
+    for c, lab, ph in zip(cores, labels, phases):
+        if out_l and out_l[-1] == lab:
+            out_c[-1] = (out_c[-1][0], c[1])
+        else:
+            out_c.append(c)
+            out_l.append(lab)
+            out_p.append(ph)
+    return out_c, out_l, out_p
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """Regimes in order and the changes between them (``changes[k]`` leads from regime k to k+1)."""
+
+    regimes: tuple[Regime, ...]
+    changes: tuple[Change, ...]
+
+
+def assemble_regimes(n_scans: int, cores: list[tuple[int, int]], labels: list[str],
+                     phases: list[tuple[str, ...]], ramp: RampFn, min_regime_scans: int) -> Assembly:
+    """Merge neighbouring cores with the same label, date each change with ``ramp``, and drop
+    regimes shorter than ``min_regime_scans`` (shortest first, then re-date), so a brief flicker
+    of labels inside one long change does not become a regime of its own."""
+    cores, labels, phases = list(cores), list(labels), list(phases)
+    while True:
+        cores, labels, phases = _merge_same(cores, labels, phases)
+        changes = [ramp(cores[k], cores[k + 1]) for k in range(len(cores) - 1)]
+        starts = [0] + [c.end + 1 for c in changes]
+        ends = [c.onset - 1 for c in changes] + [n_scans - 1]
+        lengths = [e - s + 1 for s, e in zip(starts, ends)]
+        short = [k for k, length in enumerate(lengths) if length < min_regime_scans]
+        if not short or len(cores) == 1:
+            break
+        drop = min(short, key=lambda k: (lengths[k], cores[k][1] - cores[k][0]))
+        del cores[drop], labels[drop], phases[drop]
+    regimes = tuple(Regime(lab, s, max(e, s), ph) for lab, s, e, ph in zip(labels, starts, ends, phases))
+    return Assembly(regimes=regimes, changes=tuple(changes))
+
+
+def detect_fraction_regimes(fractions: np.ndarray, errors: np.ndarray, names: Sequence[str],
+                            times_s: np.ndarray, *, min_regime_scans: int = 3, min_fraction: float = 0.04,
+                            lag: Optional[int] = None) -> Assembly:
+    """Regimes from per-scan phase fractions (n_scans, n_phases) ± errors; see the module docstring."""
+    lag = default_lag(fractions.shape[0]) if lag is None else int(lag)
+    cores = fraction_cores(fractions, errors, lag)
+    phases = [present_phases(fractions, errors, c, names, min_fraction) for c in cores]
+    labels = ["/".join(p) if p else NO_PHASE for p in phases]
+    return assemble_regimes(fractions.shape[0], cores, labels, phases,
+                            fraction_ramp(times_s, fractions, errors, lag), min_regime_scans)
