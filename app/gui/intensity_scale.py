@@ -14,22 +14,26 @@ precision on the levels, and it keeps ``np.percentile`` off the full 10⁷-pixel
 
 
 def scale_intensity(intensity: np.ndarray, scaling: str) -> np.ndarray:
-    """The (n_scans, n_points) stack as float32 for display.
+    """The (n_scans, n_points) stack as a new float32 array for display.
 
     ``linear``: unchanged. ``sqrt``: √I, with negative values (after background subtraction)
     shown as 0. ``log``: log₁₀ I, with values ≤ 0 clipped to the smallest positive intensity
     so that they show as the darkest colour rather than as holes.
+
+    Works in place on one float32 buffer: on a 10⁷-pixel stack, fresh 40 MB temporaries cost
+    more in page faults than the arithmetic itself.
     """
-    image = np.asarray(intensity, dtype=np.float32)
-    if scaling == "linear":
-        return image
+    if scaling not in ("linear", "sqrt", "log"):
+        raise ValueError(f"unknown scaling {scaling!r}")
+    image = np.array(intensity, dtype=np.float32, copy=True)
     if scaling == "sqrt":
-        return np.sqrt(np.maximum(image, 0.0, dtype=np.float32))
-    if scaling == "log":
-        positive = image[image > 0]
-        floor = np.float32(positive.min()) if positive.size else np.float32(1.0)
-        return np.log10(np.maximum(image, floor, dtype=np.float32))
-    raise ValueError(f"unknown scaling {scaling!r}")
+        np.maximum(image, np.float32(0.0), out=image)
+        np.sqrt(image, out=image)
+    elif scaling == "log":
+        floor = np.min(image, where=image > 0, initial=np.inf)
+        np.maximum(image, np.float32(floor if np.isfinite(floor) else 1.0), out=image)
+        np.log10(image, out=image)
+    return image
 
 
 def robust_levels(image: np.ndarray, low_pct: float = 0.5, high_pct: float = 99.8) -> tuple[float, float]:
