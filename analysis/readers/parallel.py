@@ -3,14 +3,16 @@
 Text-to-float conversion holds the GIL (``np.array(tokens, float)``, ``np.loadtxt`` and
 ``np.fromstring`` all do), so threads do not help; processes do. Workers are started with the
 ``spawn`` method, which is safe in a multi-threaded GUI process and works the same on every OS.
-A worker returns errors as plain values (``InputError`` needs two arguments and so is not
-re-created by unpickling).
+As with any ``spawn`` pool, the workers import the caller's ``__main__`` module, so a script
+that loads big folders needs the usual ``if __name__ == "__main__":`` guard. A worker returns
+errors as plain values (``InputError`` needs two arguments and so is not re-created by unpickling).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from concurrent.futures.process import BrokenProcessPool
@@ -50,7 +52,8 @@ def parse_files(paths: Sequence[str], progress=None, cancel: Optional[CancelToke
     ``workers`` overrides the automatic choice (0 or 1: serial).
     """
     if workers is None:
-        workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(paths) >= PARALLEL_MIN_FILES else 1
+        many = len(paths) >= PARALLEL_MIN_FILES and _can_spawn()
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if many else 1
     throttle = ProgressThrottle(progress, len(paths))
     outcomes: list[Outcome] = []
     if workers > 1:
@@ -64,6 +67,19 @@ def parse_files(paths: Sequence[str], progress=None, cancel: Optional[CancelToke
             outcomes.append(parse_one(path))
             throttle(done)
     return _sort_outcomes(outcomes)
+
+
+def _can_spawn() -> bool:
+    """False where spawned workers would misbehave.
+
+    A frozen app (PyInstaller) would start another copy of itself unless its entry point calls
+    ``multiprocessing.freeze_support()``; a ``__main__`` read from stdin or a string cannot be
+    re-imported by the workers. Both cases parse in this process instead.
+    """
+    if getattr(sys, "frozen", False):
+        return False
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or os.path.exists(main_file)
 
 
 def _parse_in_processes(paths, workers, throttle, cancel, outcomes) -> None:
