@@ -124,7 +124,8 @@ def _times(loc, n_scans, entry, notes) -> tuple[np.ndarray, float | None, str]:
         notes.append(f"scan times from {ds.name}")
         if t[0] > MIN_EPOCH_S:
             return t - t[0], float(t[0]), "file"
-        return t - t[0], start, "file"
+        # elapsed times count from the entry's start_time, so the first scan began t[0] after it
+        return t - t[0], (None if start is None else start + float(t[0])), "file"
     if n_scans > 1:
         notes.append("no per-scan times in the file; scan index used as time (1 s per scan)")
     return np.arange(n_scans, dtype=float), start, "index"

@@ -151,6 +151,18 @@ def test_legacy_colon_axes_and_signal_attr(tmp_path):
     assert series.time_source == "file" and series.start_epoch_s is None
 
 
+def test_elapsed_times_count_from_start_time(tmp_path):
+    path = tmp_path / "elapsed.nxs"
+    with h5py.File(path, "w") as f:
+        entry = f.create_group("entry")
+        entry.create_dataset("start_time", data="2026-03-01T12:00:00Z")
+        g = _nxdata(entry.create_group("data"), errors=False)
+        g.create_dataset("elapsed_time", data=100.0 + 20.0 * np.arange(N_SCANS))
+    series = load_series(path)
+    np.testing.assert_allclose(series.time_s, 20.0 * np.arange(N_SCANS))
+    assert series.start_epoch_s == pytest.approx(1772366400.0 + 100.0)  # first scan 100 s after start_time
+
+
 def test_axis_indices_attribute(tmp_path):
     path = tmp_path / "indices.h5"
     with h5py.File(path, "w") as f:
