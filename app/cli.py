@@ -40,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except InputError as exc:
             print(f"operando-xrd: {exc}", file=sys.stderr)
             return 2
+        except BrokenPipeError:  # output piped into `head` and closed early
+            sys.stderr.close()
+            return 0
     return _run_gui(_build_gui_parser().parse_args(argv))
 
 
