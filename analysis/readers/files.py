@@ -24,6 +24,7 @@ from .parallel import parse_files
 from .text import TextPattern
 
 _MAX_SKIPPED_NAMED = 5
+PREFERRED_SUFFIXES = (".xye", ".fxye", ".xy", ".dat", ".chi", ".gsa", ".txt", ".csv")
 
 
 def natural_key(name: str) -> list:
@@ -49,11 +50,14 @@ def load_text_files(paths: Sequence[str], *, layout_hint: str, origin: str,
 
     ``origin`` is the folder or first file, named in errors; ``layout_hint`` is ``"folder"`` or ``"list"``.
     """
+    notes: list[str] = []
+    if layout_hint == "folder":
+        paths, twin_note = same_scans_in_several_formats(paths)
+        notes += [twin_note] if twin_note else []
     patterns, skipped = parse_files(paths, progress, cancel)
     if not patterns:
         why = "; ".join(f"{os.path.basename(p)}: {problem}" for p, problem in skipped[:_MAX_SKIPPED_NAMED])
         raise InputError(origin, "no diffraction patterns found" + (f" ({why})" if why else ""))
-    notes: list[str] = []
     if skipped:
         named = ", ".join(f"{os.path.basename(p)} ({problem})" for p, problem in skipped[:_MAX_SKIPPED_NAMED])
         more = f" and {len(skipped) - _MAX_SKIPPED_NAMED} more" if len(skipped) > _MAX_SKIPPED_NAMED else ""
@@ -69,12 +73,46 @@ def series_from_patterns(patterns: Sequence[TextPattern], *, layout_hint: str, o
     grid, intensity, sigma = _stack(patterns, notes)
     time_s, start_epoch_s, time_source = scan_times(patterns, notes)
     wavelength = _common_wavelength(patterns, notes)
-    for p in patterns:
-        notes.extend(n for n in p.notes if n not in notes)
+    notes.extend(_file_notes(patterns))
     return ScanSeries(x=grid, intensity=intensity, sigma=sigma, time_s=time_s, x_kind=x_kind,
                       start_epoch_s=start_epoch_s, time_source=time_source, wavelength_A=wavelength,
                       source=tuple(p.path for p in patterns), layout=_layout(patterns, layout_hint),
                       notes=tuple(notes))
+
+
+def _file_notes(patterns: Sequence[TextPattern]) -> list[str]:
+    """Per-file notes, each said once with the files it applies to."""
+    files_by_note: dict[str, list[str]] = {}
+    for p in patterns:
+        for note in p.notes:
+            files_by_note.setdefault(note, []).append(os.path.basename(p.path))
+    out = []
+    for note, names in files_by_note.items():
+        which = names[0] if len(names) == 1 else f"{len(names)} files, e.g. {names[0]}"
+        out.append(f"{note} ({which})")
+    return out
+
+
+def same_scans_in_several_formats(paths: Sequence[str]) -> tuple[list[str], str | None]:
+    """Keep one extension when a folder holds the same scans twice (e.g. Dioptas .xy and .chi).
+
+    Returns (paths to read, note or None). The format with the most files wins; on a tie the
+    one listed first in ``PREFERRED_SUFFIXES`` (uncertainties before none).
+    """
+    by_suffix: dict[str, list[str]] = {}
+    for p in paths:
+        by_suffix.setdefault(os.path.splitext(p)[1].lower(), []).append(p)
+    if len(by_suffix) < 2:
+        return list(paths), None
+    stems = {suffix: {os.path.splitext(os.path.basename(p))[0] for p in group} for suffix, group in by_suffix.items()}
+    rank = {s: i for i, s in enumerate(PREFERRED_SUFFIXES)}
+    best = max(by_suffix, key=lambda s: (len(by_suffix[s]), -rank.get(s, len(rank))))
+    twins = [s for s in by_suffix if s != best and len(stems[s] & stems[best]) >= 0.5 * len(stems[s])]
+    if not twins:
+        return list(paths), None
+    keep = [p for p in paths if os.path.splitext(p)[1].lower() not in twins]
+    return keep, (f"the folder holds the same scans as {best} and {', '.join(twins)} files; "
+                  f"read the {best} files only")
 
 
 def _layout(patterns: Sequence[TextPattern], hint: str) -> str:

@@ -205,10 +205,10 @@ def _build(path: str, axis: tuple[str, float, str], header_text: list[str], tabl
     x_kind, scale, fmt = axis
     notes: list[str] = []
     if dialect == "decimal-comma":
-        notes.append(f"{os.path.basename(path)}: decimal commas read as decimal points")
+        notes.append("decimal commas read as decimal points")
     if table.shape[1] > 3:
-        notes.append(f"{os.path.basename(path)}: {table.shape[1]} columns; used x, intensity and uncertainty "
-                     "(columns 1–3), ignored the rest")
+        notes.append(f"{table.shape[1]} columns; used x, intensity and uncertainty (columns 1–3), "
+                     "ignored the rest")
     x = table[:, 0] * scale
     y = table[:, 1]
     sigma = table[:, 2] if table.shape[1] >= 3 else None
@@ -238,7 +238,7 @@ def _ensure_increasing(path, x, y, sigma, notes):
     if x.size < 2 or np.all(dx > 0):
         return x, y, sigma
     if np.all(dx < 0):
-        notes.append(f"{os.path.basename(path)}: x axis was decreasing; reversed")
+        notes.append("x axis was decreasing; reversed")
         return x[::-1].copy(), y[::-1].copy(), None if sigma is None else sigma[::-1].copy()
     bad = int(np.argmax(dx <= 0)) + 1
     raise InputError(path, f"x axis is not monotonic (value {x[bad]:g} at data row {bad + 1} "

@@ -186,3 +186,23 @@ def test_hdf5_file_in_text_folder_is_skipped_and_named(tmp_path):
     series = load_series(tmp_path)
     assert series.n_scans == 2
     assert any("raw.h5 (HDF5 file" in n for n in series.notes)
+
+
+def test_same_scans_saved_in_two_formats_are_read_once(tmp_path):
+    for i in range(3):
+        _write_scan(tmp_path / f"img_{i}.xy", 1.0)
+        (tmp_path / f"img_{i}.chi").write_text(f"img_{i}.tif\n2-Theta Angle (Degrees)\nIntensity\n{X.size}\n"
+                                               + "".join(f"{a:.4f} {1.0 + a:.3f}\n" for a in X))
+    series = load_series(tmp_path)
+    assert series.n_scans == 3
+    assert all(s.endswith(".xy") for s in series.source)  # tie on count: .xy ranks before .chi
+    assert any("same scans" in n for n in series.notes)
+
+
+def test_per_file_notes_are_said_once(tmp_path):
+    for i in range(4):
+        rows = "".join(f"{a:.4f};{1.0 + a:.3f}\n".replace(".", ",") for a in X)
+        (tmp_path / f"dc_{i}.csv").write_text(rows)
+    series = load_series(tmp_path)
+    decimal = [n for n in series.notes if "decimal commas" in n]
+    assert decimal == ["decimal commas read as decimal points (4 files, e.g. dc_0.csv)"]
