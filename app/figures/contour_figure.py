@@ -202,14 +202,28 @@ def _draw_colorbar(fig: Figure, rect, mesh, style: FigureStyle) -> None:
     cbar.set_label(SCALE_LABELS[style.scaling], labelpad=1.0)
 
 
+def scan_rows_h(series: ScanSeries) -> tuple[np.ndarray, np.ndarray]:
+    """(row edges (n_scans+1,), mid-scan times (n_scans,)) in hours on the series clock.
+
+    Scan i is drawn from its start to the next scan's start, the last one as long as the
+    median spacing (one minute for a single scan); per-scan values (voltage at mid-scan, as
+    :func:`analysis.echem.voltage_at_scans` gives it, fitted parameters) sit at the row middles.
+    """
+    start_h = series.time_s / 3600.0
+    step_h = float(np.median(np.diff(start_h))) if start_h.size > 1 else 1.0 / 60.0
+    edges = np.append(start_h, start_h[-1] + step_h)
+    return edges, 0.5 * (edges[:-1] + edges[1:])
+
+
 def _vertical_axis(series: ScanSeries, y_axis: str):
-    """(y of each scan (n_scans,), function mapping hours to y) for a time or scan-index axis."""
-    time_h = series.time_s / 3600.0
+    """(row edges, y of each scan (n_scans,), function mapping hours to y) for time or scan index."""
+    edges_h, mid_h = scan_rows_h(series)
     if y_axis == "time":
-        return time_h, lambda t_h: t_h
+        return edges_h, mid_h, lambda t_h: t_h
     scan_y = np.arange(series.n_scans, dtype=float)
-    # times outside the scans have no scan index: NaN, dropped when drawn
-    return scan_y, lambda t_h: np.interp(t_h, time_h, scan_y, left=np.nan, right=np.nan)
+    # a time maps to the scan whose row holds it (row edges at ±0.5); outside the rows: NaN, not drawn
+    index_edges = np.arange(series.n_scans + 1) - 0.5
+    return index_edges, scan_y, lambda t_h: np.interp(t_h, edges_h, index_edges, left=np.nan, right=np.nan)
 
 
 def _annotate(fig: Figure, row, map_axes: list[Axes], panel_axes: list[Axes], events: Sequence[Event],
@@ -238,13 +252,13 @@ def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Seque
         raise ValueError("phase ticks are given in 2θ, but the series has no wavelength to convert "
                          f"its {series.x_kind} axis")
     windows = style.windows or ((float(x[0]), float(x[-1])),)
-    scan_y, to_y = _vertical_axis(series, style.y_axis)
+    y_edges, scan_y, to_y = _vertical_axis(series, style.y_axis)
     with mpl.rc_context(figure_rc(style.font_family, style.font_size_pt, style.line_width_pt)):
         fig = Figure(figsize=style.size_in, dpi=100)
         row = plan_row(fig, [hi - lo for lo, hi in windows], len(panels), style.panel_width_cm / CM_PER_IN,
                        font_size_pt=style.font_size_pt, colorbar=style.show_colorbar, tick_rows=len(ticks))
         map_axes, mesh = _draw_windows(fig, row.windows, x, x_label, scale_intensity(intensity, style.scaling),
-                                       centers_to_edges(scan_y), windows, style, trim_last=bool(panels))
+                                       y_edges, windows, style, trim_last=bool(panels))
         panel_axes = _draw_panels(fig, row.panels, panels, map_axes[0], to_y, style)
         annotations.mark_broken_axes(map_axes, style.line_width_pt)
         if style.show_colorbar:
@@ -257,7 +271,7 @@ def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Seque
 def side_panels_for(series: ScanSeries, style: FigureStyle, voltage: Optional[TraceInput],
                     na_x: Optional[TraceInput]) -> list[SidePanel]:
     """The voltage or Na-content panel that ``style.panel`` asks for, when its data was given."""
-    time_h = series.time_s / 3600.0
+    time_h = scan_rows_h(series)[1]
     if style.panel == "voltage" and voltage is not None:
         return [trace_panel(PANEL_LABELS["voltage"], voltage, time_h)]
     if style.panel == "x" and na_x is not None:
@@ -270,7 +284,8 @@ def render_contour_figure(series: ScanSeries, style: FigureStyle, *, voltage: Op
                           ticks: Sequence[tuple[str, np.ndarray]] = ()) -> Figure:
     """Contour map of ``series`` with a voltage (or Na content) panel, colour bar, events, phase ticks.
 
-    voltage, na_x: per-scan values (n_scans,) or a continuous record ``(time_h, values)``
+    voltage, na_x: per-scan values (n_scans,), drawn at mid-scan, or a continuous record
+                   ``(time_h, values)`` with hours on the series clock (0 = first scan starts)
     ticks:         ``[(phase_name, two_theta_deg (n,)), ...]`` drawn above the map
     """
     return render_map_with_panels(series, style, side_panels_for(series, style, voltage, na_x),
@@ -288,5 +303,5 @@ def render_contour_with_parameters(series: ScanSeries, style: FigureStyle,
     parameters: ``{name: values (n_scans,) or (values, errors)}``; names like ``c_A`` get ``c (Å)``
     """
     panels = side_panels_for(series, style, voltage, na_x)
-    panels += parameter_panels(parameters, series.time_s / 3600.0, labels)
+    panels += parameter_panels(parameters, scan_rows_h(series)[1], labels)
     return render_map_with_panels(series, style, panels, events=events, ticks=ticks)

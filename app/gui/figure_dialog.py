@@ -21,6 +21,7 @@ from analysis.events import Event
 from analysis.series import ScanSeries
 from app.figures import FigureStyle, StyleStore, parse_window, render_contour_figure, save_figure
 from app.figures.command import DEFAULT_PRESET
+from app.figures.contour_figure import scan_rows_h
 from app.figures.fonts import installed_families, resolve_font_family
 from app.figures.preview import decimate_for_preview, remap_events
 
@@ -34,7 +35,7 @@ def _per_scan_to_record(values, series: ScanSeries):
     """Per-scan values become a ``(time_h, values)`` record so they survive preview decimation."""
     if values is None or isinstance(values, tuple):
         return values
-    return series.time_s / 3600.0, np.asarray(values, dtype=float)
+    return scan_rows_h(series)[1], np.asarray(values, dtype=float)
 
 
 class FigureDialog(QDialog):

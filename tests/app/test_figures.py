@@ -148,7 +148,8 @@ def test_voltage_panel_shares_time_axis_and_shows_the_data():
     (panel,) = [a for a in fig.axes if a.get_xlabel() == "Voltage (V)"]
     (line,) = panel.get_lines()
     np.testing.assert_array_equal(line.get_xdata(), volts)
-    np.testing.assert_array_equal(line.get_ydata(), series.time_s / 3600.0)
+    # per-scan values sit mid-scan: 30 scans over 10 h start 10/29 h apart
+    np.testing.assert_allclose(line.get_ydata(), series.time_s / 3600.0 + 0.5 * 10 / 29, rtol=1e-12)
     assert panel.get_ylim() == _map_axes(fig)[0].get_ylim()
 
 
@@ -157,8 +158,8 @@ def test_continuous_voltage_record_in_scan_mode_maps_time_to_scan_index():
     t_h = np.linspace(0, 10, 101)
     fig = render_contour_figure(series, FigureStyle(y_axis="scan"), voltage=(t_h, 2 + 0.1 * t_h))
     (panel,) = [a for a in fig.axes if a.get_xlabel() == "Voltage (V)"]
-    # 11 scans over 10 h: one scan per hour, so time in h equals the scan index
-    np.testing.assert_allclose(panel.get_lines()[0].get_ydata(), t_h, atol=1e-12)
+    # 11 scans one hour apart: scan i is the row from i h to i+1 h, drawn from index i-0.5 to i+0.5
+    np.testing.assert_allclose(panel.get_lines()[0].get_ydata(), t_h - 0.5, atol=1e-12)
     assert _map_axes(fig)[0].get_ylim() == (-0.5, 10.5)
 
 
@@ -306,10 +307,10 @@ def test_longer_echem_record_is_cut_to_the_map_time_range():
     series, _ = operando_series()  # 0..10 h
     t_h = np.linspace(-5, 20, 251)  # 0.1 h steps
     volts = np.where((t_h >= 0) & (t_h <= 10), 3.0, 9.0)  # 9 V only outside the scans' time
-    # time axis: the map spans -0.17..10.17 h (half a scan step beyond each scan), so -0.1 and
-    # 10.1 h are inside and one more point beyond each end is kept: four 9 V points.
-    # scan axis: times outside the scans have no scan index, so none are kept.
-    for y_axis, outside in (("time", 4), ("scan", 0)):
+    # the rows span 0..10.345 h (the last scan lasts the 10/29 h spacing), so 10.1..10.3 h are
+    # inside (three 9 V points); on a time axis one more point beyond each end is kept (-0.1,
+    # 10.4 h: five), on a scan axis times outside the rows have no scan index (three).
+    for y_axis, outside in (("time", 5), ("scan", 3)):
         fig = render_contour_figure(series, FigureStyle(y_axis=y_axis), voltage=(t_h, volts))
         (panel,) = [a for a in fig.axes if a.get_label() == "panel"]
         shown = panel.get_lines()[0].get_xdata()
@@ -381,3 +382,13 @@ def test_q_series_without_wavelength_uses_q_and_refuses_two_theta_ticks():
     assert _map_axes(fig)[0].get_xlabel() == "Q (Å⁻¹)"
     with pytest.raises(ValueError, match="no wavelength"):
         render_contour_figure(q_series, FigureStyle(panel=None), ticks=TICKS)
+
+
+def test_scan_rows_span_each_acquisition():
+    from app.figures.contour_figure import scan_rows_h
+    series = ScanSeries(x=np.arange(3.0), intensity=np.zeros((3, 3)), time_s=np.array([0.0, 1800.0, 3600.0]))
+    edges, mid = scan_rows_h(series)
+    np.testing.assert_array_equal(edges, [0.0, 0.5, 1.0, 1.5])  # last scan as long as the 0.5 h spacing
+    np.testing.assert_array_equal(mid, [0.25, 0.75, 1.25])
+    one = ScanSeries(x=np.arange(3.0), intensity=np.zeros((1, 3)), time_s=np.array([60.0]))
+    np.testing.assert_allclose(scan_rows_h(one)[0], [60 / 3600, 120 / 3600], rtol=1e-15)  # one minute
