@@ -21,11 +21,16 @@ def noise_sigma(y: np.ndarray) -> float:
     y = np.asarray(y, dtype=float)
     if y.size < 5:
         return float(np.std(y)) or 1.0
-    d2 = y[:-2] - 2.0 * y[1:-1] + y[2:]
-    sigma = _MAD_TO_SIGMA * float(np.median(np.abs(d2 - np.median(d2)))) / _SECOND_DIFF_SCALE
-    if sigma > 0:
-        return sigma
-    return float(np.std(d2)) / _SECOND_DIFF_SCALE or 1.0
+    return float(noise_sigma_rows(y[None, :])[0])
+
+
+def noise_sigma_rows(y: np.ndarray) -> np.ndarray:
+    """:func:`noise_sigma` of every row of ``y`` (m, n_points >= 5), (m,)."""
+    d2 = y[:, :-2] - 2.0 * y[:, 1:-1] + y[:, 2:]
+    mad = np.median(np.abs(d2 - np.median(d2, axis=1, keepdims=True)), axis=1)
+    sigma = _MAD_TO_SIGMA * mad / _SECOND_DIFF_SCALE
+    fallback = np.std(d2, axis=1) / _SECOND_DIFF_SCALE
+    return np.where(sigma > 0, sigma, np.where(fallback > 0, fallback, 1.0))
 
 
 def edge_line(x: np.ndarray, y: np.ndarray, edge_fraction: float = 0.1) -> np.ndarray:
@@ -84,12 +89,17 @@ def estimated_sigma(y: np.ndarray) -> np.ndarray:
     statistical error). Otherwise (e.g. background-subtracted data) σ is constant.
     """
     y = np.asarray(y, dtype=float)
-    sigma0 = noise_sigma(y)
     if y.size < 5:
-        return np.full(y.size, sigma0)
-    smooth = np.convolve(y, np.ones(5) / 5.0, mode="same")
-    smooth[:2], smooth[-2:] = y[:2], y[-2:]
-    m = float(np.median(smooth))
-    if not m > 3.0 * sigma0:
-        return np.full(y.size, sigma0)
-    return sigma0 * np.sqrt(np.maximum(smooth, m) / m)
+        return np.full(y.size, noise_sigma(y))
+    return estimated_sigma_rows(y[None, :])[0]
+
+
+def estimated_sigma_rows(y: np.ndarray) -> np.ndarray:
+    """:func:`estimated_sigma` of every row of ``y`` (m, n_points >= 5), (m, n_points)."""
+    sigma0 = noise_sigma_rows(y)[:, None]
+    smooth = y.copy()
+    smooth[:, 2:-2] = (y[:, :-4] + y[:, 1:-3] + y[:, 2:-2] + y[:, 3:-1] + y[:, 4:]) / 5.0
+    m = np.median(smooth, axis=1, keepdims=True)
+    counts_like = m > 3.0 * sigma0
+    ratio = np.where(counts_like, np.maximum(smooth, m) / np.where(counts_like, m, 1.0), 1.0)
+    return sigma0 * np.sqrt(ratio)

@@ -13,8 +13,9 @@ Absent peaks
 ------------
 A peak is *absent* when its area is not significant: ``area <= absent_k * area_err`` (default
 k = 3, i.e. below 3 standard errors). Where the error cannot be computed (singular covariance)
-the peak is absent when its height is below ``absent_k`` times the noise σ instead. The
-window is then refitted with that peak's area held at zero (its center and width held at the
+the peak is absent when its height is below ``absent_k`` times the noise σ instead. Peaks are
+declared absent one at a time, least significant first, each time refitting the window with
+that peak's area held at zero (its center and width held at the
 start values, i.e. the seed), so the other peaks' values and errors are not disturbed by a
 degenerate component.
 Absent peaks are reported with NaN center, FWHM, area, height and shape, never a wild position.
@@ -125,18 +126,22 @@ def _solve(model, y, weights, v0, wide, extra_fixed, options) -> Solution:
     return solve_fast(model, y, weights, v0, lo, hi, layout, options.max_nfev)
 
 
-def _significant(model, sol, k, noise) -> np.ndarray:
-    """area > k·area_err; where the error is not finite, height > k·noise σ instead."""
+def _significance(model, sol, noise) -> np.ndarray:
+    """area / area_err per peak; where the error is not finite, height / noise σ instead."""
     err = sol.stderr
     out = []
     for sl in model.peak_slices:
         a, e = sol.values[sl.start + 2], err[sl.start + 2]
-        if np.isfinite(e):
-            out.append(bool(a > k * e))
+        if np.isfinite(e) and e > 0:
+            out.append(a / e)
         else:
             p = sol.values[sl]
-            out.append(bool(a * height_per_area(model.window.model, p[1], tuple(p[3:])) > k * noise))
-    return np.array(out)
+            out.append(a * height_per_area(model.window.model, p[1], tuple(p[3:])) / noise)
+    return np.array(out, dtype=float)
+
+
+def _significant(model, sol, k, noise) -> np.ndarray:
+    return _significance(model, sol, noise) > k
 
 
 def _at_bound(model, sol, v0, wide) -> np.ndarray:
@@ -200,16 +205,29 @@ def fit_scan(x_deg: np.ndarray, y: np.ndarray, window: FitWindow, seed: Seed = N
         if retry.chisqr < sol.chisqr or (retry.success and not sol.success):
             sol, v0, wide = retry, v1, True
             flags.append("recovered")
-    absent = ~_significant(model, sol, options.absent_k, noise)
-    if absent.any():
-        hold = _absent_fixed(model, absent)
-        v2 = sol.values.copy()
-        for i in np.flatnonzero(absent):
-            sl = model.peak_slices[i]
-            v2[sl.start:sl.start + 2] = v0[sl.start:sl.start + 2]
-            v2[sl.start + 2] = 0.0
-        sol = _solve(model, yw, weights, v2, wide, hold, options)
+    sol, absent = _drop_absent(model, yw, weights, sol, v0, seed_map, wide, noise, options)
     return _scan_fit(model, yw, weights, sol, absent, _at_bound(model, sol, v0, wide) & ~absent, flags, options)
+
+
+def _drop_absent(model, y, weights, sol, v0, seed_map, wide, noise, options):
+    """Declare the least significant non-significant peak absent and refit, until every peak
+    left is significant. One at a time, because two components sharing one real peak are each
+    insignificant, while either alone is not."""
+    absent = np.zeros(model.window.n_peaks, dtype=bool)
+    while True:
+        sig = _significance(model, sol, noise)
+        weak = np.flatnonzero(~(sig > options.absent_k) & ~absent)
+        if weak.size == 0:
+            return sol, absent
+        i = int(weak[np.argmin(np.nan_to_num(sig[weak], nan=-np.inf))])
+        absent[i] = True
+        v2 = sol.values.copy()
+        for j in np.flatnonzero(absent):
+            sl = model.peak_slices[j]
+            held = [seed_map.get(f"p{j}_{q}", math.nan) if seed_map else math.nan for q in ("center", "fwhm")]
+            v2[sl.start:sl.start + 2] = [h if math.isfinite(h) else v0[sl.start + k] for k, h in enumerate(held)]
+            v2[sl.start + 2] = 0.0
+        sol = _solve(model, y, weights, v2, wide, _absent_fixed(model, absent), options)
 
 
 def _scan_fit(model, y, weights, sol, absent, at_bound, flags, options) -> ScanFit:

@@ -87,7 +87,7 @@ def _pearson7(x, c, w, m):
     g = pearson7_norm(m) / w * den ** (-m)
     dc = g * m * 8.0 * k * dx / (w ** 2 * den)
     dw = g * (-1.0 / w + m * 8.0 * k * dx ** 2 / (w ** 3 * den))
-    h = 1e-6 * max(m, 1.0)
+    h = 1e-6 * np.maximum(m, 1.0)
     dm = (_pearson7_value(x, c, w, m + h) - _pearson7_value(x, c, w, m - h)) / (2 * h)
     return g, dc, dw, dm
 
@@ -105,8 +105,8 @@ def _split_pv(x, c, w, eta, asym):
     args = [c, w, eta, asym]
     for i, h in enumerate((1e-6 * w, 1e-6 * w, 1e-6, 1e-6)):
         hi, lo = list(args), list(args)
-        hi[i] += h
-        lo[i] -= h
+        hi[i] = hi[i] + h
+        lo[i] = lo[i] - h
         out.append((_split_pv_value(x, *hi) - _split_pv_value(x, *lo)) / (2 * h))
     return tuple(out)
 
@@ -120,8 +120,12 @@ _PROFILES = {
 }
 
 
-def unit_profile(model: str, x: np.ndarray, center: float, fwhm: float, shape=()) -> tuple:
-    """``(g, dg/dcenter, dg/dfwhm, dg/dshape_0, ...)`` of a unit-area profile on ``x`` (n_points,)."""
+def unit_profile(model: str, x: np.ndarray, center, fwhm, shape=()) -> tuple:
+    """``(g, dg/dcenter, dg/dfwhm, dg/dshape_0, ...)`` of a unit-area profile on ``x`` (n_points,).
+
+    Parameters may be floats or arrays shaped (..., 1) to evaluate many peaks at once; the
+    outputs then have shape (..., n_points).
+    """
     return _PROFILES[model](x, center, fwhm, *shape)
 
 
@@ -137,7 +141,7 @@ def height_per_area(model: str, fwhm: float, shape=()) -> float:
     if model == "lorentzian":
         return 2.0 / (np.pi * fwhm)
     if model == "pearson7":
-        return float(pearson7_norm(shape[0])) / fwhm
+        return pearson7_norm(shape[0]) / fwhm
     eta = shape[0]
     if model == "pseudo_voigt":
         return (eta * 2.0 / np.pi + (1.0 - eta) * _G_NORM) / fwhm
@@ -159,7 +163,7 @@ def ka2_center_deg(center_deg, ratio_wavelength: float = CU_KA2_A / CU_KA1_A):
         return np.degrees(2.0 * np.arcsin(np.where(np.abs(s) <= 1.0, s, np.nan)))
 
 
-def ka2_center_slope(center_deg: float, ratio_wavelength: float = CU_KA2_A / CU_KA1_A) -> float:
+def ka2_center_slope(center_deg, ratio_wavelength: float = CU_KA2_A / CU_KA1_A):
     """d(2θ2)/d(2θ1) = ρ cos θ1 / cos θ2, for the Jacobian."""
-    c2 = float(ka2_center_deg(center_deg, ratio_wavelength))
-    return float(ratio_wavelength * np.cos(np.radians(center_deg) / 2) / np.cos(np.radians(c2) / 2))
+    c2 = ka2_center_deg(center_deg, ratio_wavelength)
+    return ratio_wavelength * np.cos(np.radians(center_deg) / 2) / np.cos(np.radians(c2) / 2)

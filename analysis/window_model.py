@@ -39,14 +39,17 @@ class WindowModel:
 
     # ---- evaluation -------------------------------------------------------------------------
     def _peak_terms(self, v: np.ndarray, i: int, with_derivs: bool):
-        """Kα1 (+Kα2) unit profile of peak i and, optionally, its derivatives."""
+        """Area and Kα1 (+Kα2) unit profile of peak i (shapes (..., 1) and (..., n_points)),
+        optionally with derivatives; ``v`` is (n_params,) or (m, n_params)."""
         w = self.window
-        c, fw, area, *shape = v[self.peak_slices[i]]
+        j0 = self.peak_slices[i].start
+        c, fw, area = v[..., j0, None], v[..., j0 + 1, None], v[..., j0 + 2, None]
+        shape = [v[..., j0 + 3 + k, None] for k in range(self.n_shape)]
         parts = unit_profile(w.model, self.x, c, fw, shape)
         if not w.ka2.enabled:
             return area, parts, None
-        r = v[self.ratio_index]
-        c2 = float(ka2_center_deg(c, w.ka2.wavelength_ratio))
+        r = v[..., self.ratio_index, None]
+        c2 = ka2_center_deg(c, w.ka2.wavelength_ratio)
         parts2 = unit_profile(w.model, self.x, c2, fw, shape)
         if not with_derivs:
             return area, (parts[0] + r * parts2[0],), parts2[0]
@@ -56,10 +59,11 @@ class WindowModel:
         return area, tuple(combo), parts2[0]
 
     def background(self, v: np.ndarray) -> np.ndarray:
-        return v[self.bg_index:self.bg_index + self.bg_basis.shape[0]] @ self.bg_basis
+        """Local polynomial background, (n_points,) or (m, n_points)."""
+        return v[..., self.bg_index:self.bg_index + self.bg_basis.shape[0]] @ self.bg_basis
 
     def evaluate(self, v: np.ndarray) -> np.ndarray:
-        """Model intensity on the grid, (n_points,)."""
+        """Model intensity on the grid, (n_points,) for ``v`` (n_params,) or (m, n_points) for (m, n_params)."""
         y = self.background(v)
         for i in range(self.window.n_peaks):
             area, parts, _ = self._peak_terms(v, i, False)
@@ -68,28 +72,32 @@ class WindowModel:
 
     def components(self, v: np.ndarray) -> np.ndarray:
         """Each peak (Kα1 + Kα2) without background, (n_peaks, n_points)."""
-        return np.array([self._peak_terms(v, i, False)[0] * self._peak_terms(v, i, False)[1][0]
-                         for i in range(self.window.n_peaks)])
+        out = []
+        for i in range(self.window.n_peaks):
+            area, parts, _ = self._peak_terms(v, i, False)
+            out.append(area * parts[0])
+        return np.array(out)
 
     def evaluate_with_jacobian(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Model (n_points,) and d model / d params (n_points, n_params)."""
-        jac = np.empty((self.x.size, len(self.names)))
+        """Model (..., n_points) and d model / d params (..., n_points, n_params) for ``v`` (..., n_params)."""
+        lead = v.shape[:-1]
+        jac = np.empty(lead + (self.x.size, len(self.names)))
         nb = self.bg_basis.shape[0]
-        jac[:, self.bg_index:self.bg_index + nb] = self.bg_basis.T
+        jac[..., self.bg_index:self.bg_index + nb] = self.bg_basis.T
         y = self.background(v)
         if self.ratio_index is not None:
-            jac[:, self.ratio_index] = 0.0
+            jac[..., self.ratio_index] = 0.0
         for i, sl in enumerate(self.peak_slices):
             area, parts, g2 = self._peak_terms(v, i, True)
             y = y + area * parts[0]
             j0 = sl.start
-            jac[:, j0] = area * parts[1]
-            jac[:, j0 + 1] = area * parts[2]
-            jac[:, j0 + 2] = parts[0]
+            jac[..., j0] = area * parts[1]
+            jac[..., j0 + 1] = area * parts[2]
+            jac[..., j0 + 2] = parts[0]
             for k in range(self.n_shape):
-                jac[:, j0 + 3 + k] = area * parts[3 + k]
+                jac[..., j0 + 3 + k] = area * parts[3 + k]
             if g2 is not None:
-                jac[:, self.ratio_index] += area * g2
+                jac[..., self.ratio_index] += area * g2
         return y, jac
 
     # ---- start values and bounds ------------------------------------------------------------
@@ -157,9 +165,11 @@ class WindowModel:
     def bounds(self, v0: np.ndarray, wide: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds (n_params,) around start values ``v0``.
 
-        Centers stay within ``max_shift_deg`` of their start (the whole window when ``wide``) and
-        inside the window; FWHM between one grid step and half the window (the whole window
-        when ``wide``); areas and the Kα2 ratio are non-negative. User bounds override these.
+        Centers stay within ``max_shift_deg`` of their start (the whole window when ``wide``),
+        inside the window, and on their side of the midpoint to a neighbour's start (so peaks
+        keep their order and do not swap identities); FWHM between one grid step and half the
+        window (the whole window when ``wide``); areas and the Kα2 ratio are non-negative.
+        User bounds override these.
         """
         w = self.window
         lo = np.full(len(self.names), -np.inf)
@@ -173,9 +183,19 @@ class WindowModel:
             lo[sl.start + 2] = 0.0
             for k, s in enumerate(SHAPE_PARAMS[w.model]):
                 lo[sl.start + 3 + k], hi[sl.start + 3 + k] = SHAPE_BOUNDS[s]
+        self._keep_order(v0, lo, hi)
         if self.ratio_index is not None:
             lo[self.ratio_index], hi[self.ratio_index] = 0.0, 2.0
         for name, c in w.constraints:
             if c.kind == "bounded":
                 lo[self.index[name]], hi[self.index[name]] = c.min, c.max
         return lo, hi
+
+    def _keep_order(self, v0, lo, hi) -> None:
+        idx = np.array([sl.start for sl in self.peak_slices])
+        centers = v0[idx]
+        order = np.argsort(centers)
+        for a, b in zip(idx[order[:-1]], idx[order[1:]]):
+            if v0[b] - v0[a] >= 2.0 * self.step_deg:
+                mid = 0.5 * (v0[a] + v0[b])
+                hi[a], lo[b] = min(hi[a], mid), max(lo[b], mid)

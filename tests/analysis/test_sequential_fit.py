@@ -1,0 +1,132 @@
+"""Fitting across a series: tracking, vanishing peaks, direction, cancel, parallel == serial."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.cancel import CancelToken, Cancelled
+from analysis.fit_windows import FitWindow
+from analysis.peak_models import profile
+from analysis.peak_tracking import scan_order, track_maxima
+from analysis.sequential_fit import MIN_PARALLEL_FITS, STRATEGIES, fit_series
+from analysis.series import ScanSeries
+
+
+def two_phase_series(n_scans=40, seed=0):
+    """Peak A (31.0°) fades out over scans 12-20 while peak B (31.6°) grows in; both drift.
+
+    Returns (series, true_centers (n, 2), true_areas (n, 2)).
+    """
+    rng = np.random.default_rng(seed)
+    x = np.arange(29.0, 34.0, 0.02)
+    s = np.arange(n_scans)
+    frac = np.clip((s - 12) / 8.0, 0.0, 1.0)
+    areas = np.column_stack([40.0 * (1 - frac), 40.0 * frac])
+    centers = np.column_stack([31.0 + 0.004 * s, 31.6 - 0.003 * s])
+    clean = np.array([200.0 + sum(profile("pseudo_voigt", x, c, 0.12, a, (0.3,)) for c, a in zip(cs, ar))
+                      for cs, ar in zip(centers, areas)])
+    series = ScanSeries(x=x, intensity=rng.poisson(clean).astype(float), time_s=60.0 * s, wavelength_A=1.5406)
+    return series, centers, areas
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_seeded_tracking_of_a_drifting_peak(drifting_series, strategy):
+    series, centers = drifting_series  # 0.05 deg/scan over 20 scans: 1 deg, five FWHMs
+    res = fit_series(series, [FitWindow(12.0, 17.5, (14.0,), model="gaussian")], strategy=strategy)
+    assert np.all(np.abs(res.center[:, 0] - centers) < 4 * res.center_err[:, 0])
+    assert np.all(res.window_flags == "") and np.all(res.peak_flags == "")
+
+
+def test_drift_larger_than_the_shift_limit_per_run_is_followed_by_the_chain():
+    rng = np.random.default_rng(1)
+    x = np.arange(10.0, 22.0, 0.02)
+    centers = 12.0 + 0.15 * np.arange(50)  # 7.5 deg in total, far beyond one window quarter (3 deg)
+    y = rng.poisson([50 + profile("pseudo_voigt", x, c, 0.2, 30.0, (0.5,)) for c in centers]).astype(float)
+    series = ScanSeries(x=x, intensity=y, time_s=np.arange(50.0), wavelength_A=1.5406)
+    res = fit_series(series, [FitWindow(10.0, 22.0, (12.0,))], strategy="chain")
+    assert np.all(np.abs(res.center[:, 0] - centers) < 4 * res.center_err[:, 0])
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_vanishing_and_appearing_peaks_are_absent_not_wild(strategy):
+    series, centers, areas = two_phase_series()
+    window = FitWindow(29.5, 33.5, (31.0, 31.6))
+    res = fit_series(series, [window], strategy=strategy)
+    absent = res.absent
+    assert np.all(absent[areas == 0.0])                 # no peak there: always absent
+    strong = areas >= 10.0                                  # ≥ 10 σ in area at this noise level
+    assert not np.any(absent[strong])
+    assert np.all(np.isnan(res.center[absent]))
+    present = ~absent
+    # every reported position is within 4 standard errors of the truth: no wild centers
+    assert np.all(np.abs(res.center[present] - centers[present]) < 4 * res.center_err[present])
+    # seeds of absent peaks keep the last good position, inside the window
+    held = res.values[0][:, 4][absent[:, 1]]
+    assert np.all((held > 31.4) & (held < 31.8))
+
+
+def test_direction_and_start_scan_give_the_same_answer():
+    series, centers, _ = two_phase_series(n_scans=24)
+    window = FitWindow(29.5, 33.5, (31.0, 31.6))
+    fwd = fit_series(series, [window], strategy="chain")
+    bwd = fit_series(series, [window], strategy="chain", direction="backward", start_scan=15)
+    both = ~fwd.absent & ~bwd.absent
+    assert np.array_equal(fwd.absent, bwd.absent)
+    # the same minimum reached from different seeds: equal to the optimizer tolerance
+    assert np.allclose(fwd.center[both], bwd.center[both], rtol=0, atol=1e-3 * np.nanmin(fwd.center_err))
+
+
+def test_scan_order_covers_every_scan_once_with_neighbour_seeds():
+    order = scan_order(6, 3, "forward")
+    assert order == [(3, -1), (4, 3), (5, 4), (2, 3), (1, 2), (0, 1)]
+    assert scan_order(4, 3, "backward") == [(3, -1), (2, 3), (1, 2), (0, 1)]
+    with pytest.raises(ValueError):
+        scan_order(4, 4, "forward")
+
+
+def test_tracker_follows_maxima_and_holds_when_a_peak_vanishes():
+    series, centers, areas = two_phase_series()
+    sel = (series.x >= 29.5) & (series.x <= 33.5)
+    tracked = track_maxima(series.x[sel], series.intensity[:, sel], scan_order(40, 0, "forward"),
+                           centers[0], np.array([0.12, 0.12]))
+    step = 0.02
+    strong = areas[:, 0] >= 20.0
+    assert np.all(np.abs(tracked[strong, 0] - centers[strong, 0]) < 2 * step)  # parabolic refinement
+    gone = areas[:, 0] == 0.0
+    assert np.all(np.abs(tracked[gone, 0] - 31.05) < 0.2)  # held near where it was last seen
+
+
+def _big_series(n_scans):
+    rng = np.random.default_rng(2)
+    x = np.arange(20.0, 23.0, 0.02)
+    c = 21.5 + 0.2 * np.sin(np.linspace(0, 3, n_scans))
+    y = rng.poisson([80 + profile("pseudo_voigt", x, ci, 0.1, 20.0, (0.4,)) for ci in c]).astype(float)
+    return ScanSeries(x=x, intensity=y, time_s=np.arange(float(n_scans)), wavelength_A=1.5406)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_process_pool_gives_the_serial_numbers(strategy):
+    series = _big_series(MIN_PARALLEL_FITS + 40)
+    window = FitWindow(20.0, 23.0, (21.5,))
+    serial = fit_series(series, [window, window], strategy=strategy, workers=1)
+    pooled = fit_series(series, [window, window], strategy=strategy, workers=2)
+    assert serial.equals(pooled)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cancel_stops_mid_series(workers):
+    series = _big_series(MIN_PARALLEL_FITS + 40)
+    token = CancelToken()
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total))
+        if done >= total // 4:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        fit_series(series, [FitWindow(20.0, 23.0, (21.5,))], strategy="chain", workers=workers,
+                   progress=progress, cancel=token)
+    total = seen[0][1]
+    assert max(d for d, _ in seen) < total
