@@ -6,7 +6,7 @@ Entry points: :func:`render_contour_figure`, :func:`render_contour_with_paramete
 presets live in a :class:`StyleStore`.
 """
 
-from .command import figure_from_args, parse_window, resolve_style
+from .command import echem_on_series_clock, figure_from_args, parse_window, resolve_style
 from .contour_figure import render_contour_figure, render_contour_with_parameters
 from .parameter_figure import render_parameter_figure
 from .presets import FigureStyle, builtin_presets
@@ -14,6 +14,6 @@ from .saving import save_figure
 from .style_store import StyleStore
 
 __all__ = [
-    "FigureStyle", "StyleStore", "builtin_presets", "figure_from_args", "parse_window", "render_contour_figure",
+    "FigureStyle", "StyleStore", "builtin_presets", "echem_on_series_clock", "figure_from_args", "parse_window", "render_contour_figure",
     "render_contour_with_parameters", "render_parameter_figure", "resolve_style", "save_figure",
 ]

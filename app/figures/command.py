@@ -43,6 +43,23 @@ def resolve_style(preset: Optional[str] = None, *, config_dir: str | os.PathLike
     return style.with_changes(**changes) if changes else style
 
 
+def echem_on_series_clock(echem, series: ScanSeries, *, clock_offset_s: float = 0.0
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """An echem record (``time_s``, ``voltage_V``, ``start_epoch_s``, e.g. :class:`analysis.echem.EchemData`)
+    as ``(time_h, voltage_V)`` on the series clock (0 h = first scan starts), for the voltage panel.
+
+    The inverse of :func:`analysis.echem.scan_times_on_echem_clock`: absolute start times when
+    both records have them, else both records start together; ``clock_offset_s`` is added to
+    the echem clock.
+    """
+    t_echem_s = np.asarray(echem.time_s, dtype=float)
+    if series.start_epoch_s is not None and echem.start_epoch_s is not None:
+        t_series_s = t_echem_s + (echem.start_epoch_s + clock_offset_s) - series.start_epoch_s
+    else:
+        t_series_s = t_echem_s + clock_offset_s
+    return t_series_s / 3600.0, np.asarray(echem.voltage_V, dtype=float)
+
+
 def figure_from_args(series: ScanSeries, out_path: str | os.PathLike, *, preset: Optional[str] = None,
                      windows: Sequence[tuple[float, float] | str] = (), voltage: Optional[TraceInput] = None,
                      na_x: Optional[TraceInput] = None, events: Sequence[Event] = (),

@@ -392,3 +392,25 @@ def test_scan_rows_span_each_acquisition():
     np.testing.assert_array_equal(mid, [0.25, 0.75, 1.25])
     one = ScanSeries(x=np.arange(3.0), intensity=np.zeros((1, 3)), time_s=np.array([60.0]))
     np.testing.assert_allclose(scan_rows_h(one)[0], [60 / 3600, 120 / 3600], rtol=1e-15)  # one minute
+
+
+def test_echem_record_on_series_clock_inverts_scan_alignment():
+    from types import SimpleNamespace
+
+    from analysis.echem import scan_times_on_echem_clock
+    from app.figures import echem_on_series_clock
+    series = ScanSeries(x=np.arange(3.0), intensity=np.zeros((4, 3)), time_s=np.arange(4) * 600.0,
+                        start_epoch_s=1_000_000.0)
+    echem = SimpleNamespace(time_s=np.linspace(0, 7200, 5), voltage_V=np.linspace(2, 4, 5),
+                            start_epoch_s=1_000_000.0 - 1800.0)  # cycler started 30 min before the scans
+    t_h, volts = echem_on_series_clock(echem, series, clock_offset_s=-3600.0)
+    # echem t=0 is epoch 1e6 - 1800 on a clock 1 h ahead: 1e6 - 5400 → -1.5 h on the series clock
+    np.testing.assert_allclose(t_h, np.linspace(0, 2, 5) - 1.5, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(volts, echem.voltage_V)
+    # and mapping scan times to the echem clock and back is the identity
+    mid_echem_s = scan_times_on_echem_clock(echem, series, clock_offset_s=-3600.0)
+    back, _ = echem_on_series_clock(SimpleNamespace(time_s=mid_echem_s, voltage_V=mid_echem_s,
+                                                    start_epoch_s=echem.start_epoch_s), series, clock_offset_s=-3600.0)
+    np.testing.assert_allclose(back * 3600.0, series.time_s + 300.0, rtol=0, atol=1e-9)  # mid-scan
+    no_epoch = SimpleNamespace(time_s=np.array([0.0, 3600.0]), voltage_V=np.array([3.0, 3.5]), start_epoch_s=None)
+    np.testing.assert_allclose(echem_on_series_clock(no_epoch, series)[0], [0.0, 1.0])
