@@ -54,11 +54,12 @@ def split_row(row: str) -> list[float] | None:
         return None
 
 
-def parse_block(path: str, block: str, first_line_number: int) -> tuple[np.ndarray, str]:
+def parse_block(path: str, block: str, first_line_number: int) -> tuple[np.ndarray, str, int]:
     """Parse the numeric block (text from its first data row to the end) into a (n_rows, n_columns) table.
 
-    Returns (table, dialect); ``dialect`` is ``"decimal-comma"`` whenever commas were read as
-    decimal points. ``first_line_number`` (1-based) is used in messages. Raises
+    Returns (table, dialect, n_footer_lines); ``dialect`` is ``"decimal-comma"`` whenever commas
+    were read as decimal points; ``n_footer_lines`` counts trailing text lines (e.g. ``END``)
+    that were ignored. ``first_line_number`` (1-based) is used in messages. Raises
     :class:`InputError` for ragged rows, non-numeric fields, NaN/inf, or fewer than 2 rows.
     """
     block = block.strip()
@@ -66,7 +67,7 @@ def parse_block(path: str, block: str, first_line_number: int) -> tuple[np.ndarr
     dialect = dialect_of(first)
     n_columns = len(normalise(first, dialect).split())
     n_rows = block.count("\n") + 1
-    table = None
+    table, footer = None, 0
     try:
         values = np.array(normalise(block, dialect).split(), dtype=float)
         if values.size == n_rows * n_columns:
@@ -74,19 +75,28 @@ def parse_block(path: str, block: str, first_line_number: int) -> tuple[np.ndarr
     except ValueError:
         pass
     if table is None or not np.all(np.isfinite(table)):
-        table = _parse_lines(path, block.splitlines(), first_line_number, dialect, n_columns)
+        table, footer = _parse_lines(path, block.splitlines(), first_line_number, dialect, n_columns)
     if table.shape[0] < 2:
         raise InputError(path, "only one data row; a pattern needs at least two points")
-    return table, (DECIMAL_COMMA if uses_decimal_comma(dialect, first) else dialect)
+    return table, (DECIMAL_COMMA if uses_decimal_comma(dialect, first) else dialect), footer
 
 
-def _parse_lines(path: str, lines: list[str], first_line_number: int, dialect: str, n_columns: int) -> np.ndarray:
-    """Line-by-line parse that names the first bad line (slow path)."""
+def _starts_like_number(s: str) -> bool:
+    return s[0].isdigit() or (s[0] in "+-." and len(s) > 1 and (s[1].isdigit() or s[1] == "."))
+
+
+def _parse_lines(path: str, lines: list[str], first_line_number: int, dialect: str,
+                 n_columns: int) -> tuple[np.ndarray, int]:
+    """Line-by-line parse that names the first bad line (slow path); returns (table, n_footer_lines).
+
+    Text lines after the last numeric row that do not start like a number (``END``, a
+    checksum line) are a footer and are ignored; anywhere else they are an error.
+    """
     rows: list[list[float]] = []
-    for number, line in enumerate(lines, start=first_line_number):
-        s = line.strip()
-        if not s or s[0] in _COMMENT_CHARS:
-            continue
+    body = [(n, ln.strip()) for n, ln in enumerate(lines, start=first_line_number)]
+    body = [(n, s) for n, s in body if s and s[0] not in _COMMENT_CHARS]
+    last_numeric = max((i for i, (_, s) in enumerate(body) if _starts_like_number(s)), default=-1)
+    for number, s in body[:last_numeric + 1]:
         tokens = normalise(s, dialect).split()
         try:
             row = [float(t) for t in tokens]
@@ -99,7 +109,7 @@ def _parse_lines(path: str, lines: list[str], first_line_number: int, dialect: s
         if not all(np.isfinite(row)):
             raise InputError(path, f"NaN or infinite value at line {number}")
         rows.append(row)
-    return np.array(rows, dtype=float).reshape(len(rows), n_columns)
+    return np.array(rows, dtype=float).reshape(len(rows), n_columns), len(body) - last_numeric - 1
 
 
 def _is_float(token: str) -> bool:

@@ -94,9 +94,12 @@ def _decode(raw: bytes) -> str:
     if raw.startswith(_UTF16_BOMS):
         return raw.decode("utf-16", "replace")  # Windows "Unicode" exports
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        text = raw.decode("latin-1")
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")  # classic Mac line ends
+    return text
 
 
 def parse_pattern_bytes(path: str, raw: bytes) -> TextPattern:
@@ -119,8 +122,11 @@ def parse_pattern_bytes(path: str, raw: bytes) -> TextPattern:
         raise NotAPattern(path, f"looks like electrochemistry data (columns: {', '.join(echem[:3])}), "
                                 "not a diffraction pattern")
     axis = _axis(path, header, header_text, column_line)
-    table, dialect = numeric.parse_block(path, text[offset:], len(header) + 1)
-    return _build(path, axis, header_text, table, dialect)
+    table, dialect, footer = numeric.parse_block(path, text[offset:], len(header) + 1)
+    pattern = _build(path, axis, header_text, table, dialect)
+    if footer:
+        pattern.notes.append(f"ignored {footer} text line(s) after the data")
+    return pattern
 
 
 def _strip_comment(line: str) -> str:

@@ -40,6 +40,7 @@ def _expect(path, problem_pattern, loader=load_series):
     ("prose.txt", "This folder holds the run of 3 March.\nAsk Ana.\n", "no numeric columns"),
     ("ragged.xy", GOOD_ROWS + "12.00 5.0 7.0\n" + GOOD_ROWS.replace("10.", "20."), "ragged columns: line 21"),
     ("words.xy", GOOD_ROWS + "12.5 abc\n", r"non-numeric value 'abc' at line 21"),
+    ("text_inside.xy", GOOD_ROWS + "oops\n" + GOOD_ROWS.replace("10.", "20."), r"non-numeric value 'oops' at line 21"),
     ("nan.xy", GOOD_ROWS + "12.5 nan\n", "NaN or infinite value at line 21"),
     ("zigzag.xy", "10 1\n11 2\n10.5 3\n12 4\n", "not monotonic"),
     ("one_row.xy", "# one point\n10 1\n", "only one data row"),

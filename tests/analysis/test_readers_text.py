@@ -179,3 +179,17 @@ def test_latin1_header(tmp_path):
     path.write_bytes(("# 2θ (°) Intensität, λ = 1.5406 Å\n".encode("latin-1", "replace") + _rows(X_DEG, Y).encode()))
     x, y, sigma, _ = read_pattern(path)
     _check(x, y, sigma, want_sigma=False)
+
+
+def test_line_endings(tmp_path):
+    for name, newline in (("crlf.xy", "\r\n"), ("cr.xy", "\r")):
+        path = tmp_path / name
+        path.write_bytes(("# 2th I" + newline + _rows(X_DEG, Y).replace("\n", newline)).encode())
+        x, y, sigma, _ = read_pattern(path)
+        _check(x, y, sigma, want_sigma=False)
+
+
+def test_trailing_text_footer_is_ignored_with_note(tmp_path):
+    x, y, sigma, meta = read_pattern(_write(tmp_path / "footer.xy", _rows(X_DEG, Y) + "END\n\n"))
+    _check(x, y, sigma, want_sigma=False)
+    assert "ignored 1 text line(s) after the data" in meta["notes"]
