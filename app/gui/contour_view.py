@@ -16,6 +16,8 @@ from .intensity_scale import robust_levels, scale_intensity
 from .session import Y_AXIS_LABELS, Session
 from .theme import CURSOR_COLOR, LEFT_AXIS_WIDTH_PX, LUT_WIDTH_PX, PLOT_BACKGROUND
 
+_EMPTY_HINT = ("Drop a folder of .xy / .xye patterns, an HDF5 / NeXus file,\n"
+               "or several pattern files anywhere on this window  (or File → Open)")
 _STEP_KEYS = {Qt.Key.Key_Up: 1, Qt.Key.Key_Down: -1, Qt.Key.Key_PageUp: 10, Qt.Key.Key_PageDown: -10}
 
 
@@ -45,6 +47,8 @@ class ContourView(pg.GraphicsLayoutWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.plot_item: pg.PlotItem = self.addPlot(row=0, col=0)
         self.plot_item.getAxis("left").setWidth(LEFT_AXIS_WIDTH_PX)
+        for side in ("left", "bottom"):
+            self.plot_item.getAxis(side).enableAutoSIPrefix(False)
         self.plot_item.setMenuEnabled(False)
         self.image_item = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         self.plot_item.addItem(self.image_item)
@@ -57,6 +61,9 @@ class ContourView(pg.GraphicsLayoutWidget):
         self.histogram.setMinimumWidth(LUT_WIDTH_PX)
         self.histogram.setMaximumWidth(LUT_WIDTH_PX)
         self.addItem(self.histogram, row=0, col=1)
+        self._hint = pg.TextItem(_EMPTY_HINT, color="#8a8a8a", anchor=(0.5, 0.5))
+        self.plot_item.addItem(self._hint, ignoreBounds=True)
+        self._hint.setPos(0.5, 0.5)
 
         self.cursor.sigPositionChangeFinished.connect(self._on_cursor_dragged)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -73,8 +80,10 @@ class ContourView(pg.GraphicsLayoutWidget):
     @Slot(object)
     def _on_series_changed(self, series) -> None:
         self.cursor.setVisible(series is not None)
+        self._hint.setVisible(series is None)
         if series is None:
             self.image_item.clear()
+            self.plot_item.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
             return
         self.plot_item.setLabel("bottom", AXIS_LABELS[series.x_kind])
         self._draw_image()
@@ -100,6 +109,9 @@ class ContourView(pg.GraphicsLayoutWidget):
         levels = robust_levels(image)
         self.image_item.setImage(image, autoLevels=False, levels=levels)
         self.histogram.setLevels(*levels)
+        span = levels[1] - levels[0]
+        # show the histogram around the chosen levels, not out to the hottest pixel
+        self.histogram.setHistogramRange(levels[0] - 0.05 * span, levels[1] + 0.3 * span, padding=0)
         self._shown_scaling = session.scaling
 
     def _place_image(self) -> None:

@@ -21,12 +21,13 @@ class ScanInfoView(QFrame):
         layout = QFormLayout(self)
         layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self._labels: dict[str, QLabel] = {}
-        for key in ("Scan", "Time", "Voltage", "File", "Electrochem."):
+        for key in ("Scan", "Time", "Voltage", "File", "Electrochem.", "Data", "Notes"):
             label = QLabel("–")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
             self._labels[key] = label
             layout.addRow(f"<b>{key}</b>", label)
+        self._labels["Notes"].setStyleSheet("color: #ffb74d;")
         session.series_changed.connect(self._on_changed)
         session.echem_changed.connect(self._on_changed)
         session.scan_changed.connect(self._on_changed)
@@ -41,9 +42,12 @@ class ScanInfoView(QFrame):
         echem_name = os.path.basename(session.echem_label) if session.echem is not None else "–"
         self._labels["Electrochem."].setText(echem_name)
         if series is None:
-            for key in ("Scan", "Time", "Voltage", "File"):
+            for key in ("Scan", "Time", "Voltage", "File", "Data", "Notes"):
                 self._labels[key].setText("–")
             return
+        self._labels["Data"].setText(series.layout or "–")
+        notes = series.notes + (tuple(getattr(session.echem, "notes", ())) if session.echem is not None else ())
+        self._labels["Notes"].setText("\n".join(f"• {n}" for n in notes) if notes else "–")
         i = session.current_scan
         self._labels["Scan"].setText(f"{i} of {series.n_scans}")
         self._labels["Time"].setText(f"{series.time_s[i] / 3600.0:.3f} h  ({series.time_source})")

@@ -53,10 +53,10 @@ class MainWindow(QMainWindow):
         self.info_view = ScanInfoView(self.session)
         self.toolbar = DisplayToolBar(self.session, self)
         self.status = SessionStatusBar(self.session, self)
-        self.addToolBar(self.toolbar)
         self.setStatusBar(self.status)
         self._build_layout()
         self._build_menus()
+        self.addToolBar(self.toolbar)
         self._connect()
         self._restore_settings()
 
@@ -90,6 +90,10 @@ class MainWindow(QMainWindow):
         self.echem_action = self._action(file_menu, "Load &Electrochemistry…", self._on_open_echem, "Ctrl+E")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.file_toolbar = self.addToolBar("File")
+        self.file_toolbar.setObjectName("file_toolbar")
+        for action in (self.open_action, self.open_folder_action, self.echem_action):
+            self.file_toolbar.addAction(action)
         view_menu = self.menuBar().addMenu("&View")
         self.time_axis_action = QAction("Vertical axis in &hours", self, checkable=True, shortcut="Ctrl+T")
         self.time_axis_action.toggled.connect(self._on_time_axis_toggled)

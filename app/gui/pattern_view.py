@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Slot
 
@@ -30,6 +31,7 @@ class PatternView(pg.GraphicsLayoutWidget):
         self.set_right_margin(0)
         session.series_changed.connect(self._on_series_changed)
         session.scan_changed.connect(self._on_scan_changed)
+        session.echem_changed.connect(self._on_echem_changed)
         self._on_series_changed(session.series)
 
     def set_right_margin(self, width_px: int) -> None:
@@ -46,11 +48,18 @@ class PatternView(pg.GraphicsLayoutWidget):
         self.plot_item.setLabel("bottom", AXIS_LABELS[series.x_kind])
         self._on_scan_changed(self._session.current_scan)
 
+    @Slot(object)
+    def _on_echem_changed(self, _echem) -> None:
+        self._on_scan_changed(self._session.current_scan)
+
     @Slot(int)
     def _on_scan_changed(self, index: int) -> None:
         series = self._session.series
         if series is None:
             return
         self.curve.setData(series.x, series.intensity[index])
-        hours = series.time_s[index] / 3600.0
-        self.plot_item.setTitle(f"Scan {index} of {series.n_scans}  ·  t = {hours:.3f} h", size="9pt")
+        title = f"Scan {index} of {series.n_scans}   ·   t = {series.time_s[index] / 3600.0:.3f} h"
+        volts = self._session.voltage_at_scans()
+        if volts is not None and np.isfinite(volts[index]):
+            title += f"   ·   {volts[index]:.3f} V"
+        self.plot_item.setTitle(title, size="9pt", color="#c8c8c8")

@@ -232,3 +232,35 @@ def test_display_settings_persist(qtbot, tmp_path):
     qtbot.addWidget(second)
     assert (second.session.colormap, second.session.scaling) == ("magma", "log")
     assert second.toolbar.colormap_combo.currentData() == "magma"
+
+
+def test_notes_reach_the_user_and_drops_work_on_child_views(window, qtbot, tmp_path, truth):
+    folder = write_xy_folder(tmp_path / "with_readme", truth)
+    (folder / "README.txt").write_text("beamtime notes, not a pattern\n")
+    with qtbot.waitSignal(window.loader.loaded, timeout=LOAD_TIMEOUT_MS):
+        drop(window.pattern_view.viewport(), [folder])   # a drop on a child view reaches the window
+    notes = window.session.series.notes
+    assert any("README.txt" in note for note in notes)
+    assert window.status.notes_label.text().startswith(f"⚠ {len(notes)} note")
+    assert "README.txt" in window.status.currentMessage()
+    assert "README.txt" in window.info_view.text_of("Notes")
+
+
+def test_map_pixels_follow_the_peak(loaded, truth):
+    """Screenshot check: on the rendered map, the drifting peak is brighter than the background
+    at its known position in the first and the last scan."""
+    window = loaded
+    view = window.contour_view
+    window.session.set_colormap("grey")      # brightness = level on a grey map
+    image = view.grab().toImage()
+    vb = view.plot_item.vb
+    _, centers = drifting_peak_series(n_scans=N_SCANS, n_points=N_POINTS)
+
+    def brightness(x_deg, scan):
+        point = view.mapFromScene(vb.mapViewToScene(QPointF(x_deg, float(scan))))
+        return image.pixelColor(point).lightness()
+
+    for scan in (1, N_SCANS - 2):   # rows away from the cursor line
+        on_peak = brightness(centers[scan], scan)
+        off_peak = brightness(centers[scan] - 2.0, scan)   # 10 FWHM away: background only
+        assert on_peak > off_peak + 100   # of 255 grey levels: a clearly bright streak on a dark map
