@@ -21,7 +21,7 @@ from analysis.events import Event
 from analysis.series import ScanSeries
 from app.figures import FigureStyle, StyleStore, parse_window, render_contour_figure, save_figure
 from app.figures.command import DEFAULT_PRESET
-from app.figures.contour_figure import scan_rows_h
+from app.figures.map_data import scan_rows_h
 from app.figures.fonts import installed_families, resolve_font_family
 from app.figures.preview import decimate_for_preview, remap_events
 

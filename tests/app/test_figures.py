@@ -17,8 +17,8 @@ from analysis.events import Event
 from analysis.series import ScanSeries
 from app.figures import annotations
 from app.figures.command import figure_from_args, parse_window, resolve_style
-from app.figures.contour_figure import (centers_to_edges, render_contour_figure, render_contour_with_parameters,
-                                        scale_intensity, window_ticks)
+from app.figures.contour_figure import render_contour_figure, render_contour_with_parameters, window_ticks
+from app.figures.map_data import centers_to_edges, scale_intensity
 from app.figures.fonts import installed_families, resolve_font_family
 from app.figures.parameter_figure import render_parameter_figure
 from app.figures.presets import CM_PER_IN, FigureStyle, builtin_presets
@@ -385,7 +385,7 @@ def test_q_series_without_wavelength_uses_q_and_refuses_two_theta_ticks():
 
 
 def test_scan_rows_span_each_acquisition():
-    from app.figures.contour_figure import scan_rows_h
+    from app.figures.map_data import scan_rows_h
     series = ScanSeries(x=np.arange(3.0), intensity=np.zeros((3, 3)), time_s=np.array([0.0, 1800.0, 3600.0]))
     edges, mid = scan_rows_h(series)
     np.testing.assert_array_equal(edges, [0.0, 0.5, 1.0, 1.5])  # last scan as long as the 0.5 h spacing
