@@ -15,9 +15,11 @@ from .contour_figure import render_contour_figure, render_contour_with_parameter
 from .panels import ParameterInput, TraceInput
 from .presets import FigureStyle
 from .saving import figure_format, save_figure
+from .stacked_figure import render_stacked_figure
 from .style_store import StyleStore
 
 DEFAULT_PRESET = "rsc-single"
+LAYOUTS = ("side", "stacked")
 
 
 def parse_window(text: str) -> tuple[float, float]:
@@ -64,20 +66,28 @@ def figure_from_args(series: ScanSeries, out_path: str | os.PathLike, *, preset:
                      windows: Sequence[tuple[float, float] | str] = (), voltage: Optional[TraceInput] = None,
                      na_x: Optional[TraceInput] = None, events: Sequence[Event] = (),
                      ticks: Sequence[tuple[str, np.ndarray]] = (),
-                     parameters: Optional[Mapping[str, ParameterInput]] = None, dpi: Optional[float] = None,
-                     config_dir: str | os.PathLike | None = None, overrides: Optional[Mapping] = None) -> Path:
+                     parameters: Optional[Mapping[str, ParameterInput]] = None, layout: str = "side",
+                     dpi: Optional[float] = None, config_dir: str | os.PathLike | None = None,
+                     overrides: Optional[Mapping] = None) -> Path:
     """Render the contour figure of ``series`` and save it to ``out_path`` (format from extension).
 
     preset:   built-in (``rsc-single``, ``acs-double``, ...) or saved style name
     windows:  2θ windows as ``(lo, hi)`` or ``"lo:hi"`` strings
     voltage:  per-scan (n_scans,) or ``(time_h, voltage_V)`` record; na_x likewise
+    parameters: per-scan ``{name: values or (values, errors)}`` drawn as extra panels
+    layout:   ``"side"`` (time up, panels right of the map) or ``"stacked"`` (time left to
+              right, panels under the map)
     overrides: FigureStyle fields to change, e.g. ``{"scaling": "log", "y_axis": "scan"}``
     dpi:      defaults to the style's dpi
     Raises ValueError (bad window, extension, style field) and KeyError (unknown preset).
     """
     figure_format(out_path)  # fail on a bad extension before rendering
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
     style = resolve_style(preset, config_dir=config_dir, windows=windows, overrides=overrides)
-    if parameters:
+    if layout == "stacked":
+        fig = render_stacked_figure(series, style, parameters, voltage=voltage, na_x=na_x, events=events)
+    elif parameters:
         fig = render_contour_with_parameters(series, style, parameters, voltage=voltage, na_x=na_x,
                                              events=events, ticks=ticks)
     else:

@@ -130,7 +130,7 @@ def _draw_panels(fig: Figure, rects, panels: Sequence[SidePanel], share: Axes, t
     return axes
 
 
-def _draw_colorbar(fig: Figure, rect, mesh, style: FigureStyle) -> None:
+def draw_colorbar(fig: Figure, rect, mesh, style: FigureStyle) -> None:
     cax = fig.add_axes(rect, label="colorbar")
     cbar = fig.colorbar(mesh, cax=cax)
     cbar.outline.set_linewidth(style.line_width_pt)
@@ -191,7 +191,7 @@ def render_map_with_panels(series: ScanSeries, style: FigureStyle, panels: Seque
         panel_axes = _draw_panels(fig, row.panels, panels, map_axes[0], to_y, style)
         annotations.mark_broken_axes(map_axes, style.line_width_pt)
         if style.show_colorbar:
-            _draw_colorbar(fig, row.colorbar, mesh, style)
+            draw_colorbar(fig, row.colorbar, mesh, style)
         _annotate(fig, row, map_axes, panel_axes, events, ticks, scan_y, style)
         fig.draw_without_rendering()  # creates every tick label under this rc, not the caller's
     return fig

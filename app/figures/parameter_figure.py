@@ -51,7 +51,7 @@ def _stacked_axes(fig: Figure, n: int, font_size_pt: float) -> list[Axes]:
     return axes
 
 
-def _plot_group(ax: Axes, x: np.ndarray, group: Sequence[str], parameters, labels, style: FigureStyle) -> None:
+def plot_parameter_group(ax: Axes, x: np.ndarray, group: Sequence[str], parameters, labels, style: FigureStyle) -> None:
     for k, name in enumerate(group):
         values, errors = split_parameter(name, parameters[name], x.size)
         ax.errorbar(x, values, yerr=errors, fmt="o-", ms=2.0, lw=style.line_width_pt * 0.8, mew=0,
@@ -86,7 +86,7 @@ def render_parameter_figure(parameters: Mapping[str, ParameterInput], style: Fig
         fig = Figure(figsize=style.size_in, dpi=100)
         axes = _stacked_axes(fig, len(groups), style.font_size_pt)
         for i, (ax, group) in enumerate(zip(axes, groups)):
-            _plot_group(ax, x, group, parameters, labels, style)
+            plot_parameter_group(ax, x, group, parameters, labels, style)
             if group_labels and i < len(group_labels) and group_labels[i]:
                 ax.set_ylabel(group_labels[i])
         axes[-1].set_xlabel(X_AXES[x_axis])

@@ -281,6 +281,12 @@ def test_figure_from_args_writes_each_format(tmp_path):
         assert out.stat().st_size > 1000
     with Image.open(tmp_path / "f.png") as im:
         assert abs(im.size[0] - 3.25 * 100) <= 1  # ACS single column is 3.25 in
+    c = np.linspace(11.1, 11.4, series.n_scans)
+    for layout in ("side", "stacked"):
+        out = figure_from_args(series, tmp_path / f"{layout}.svg", parameters={"c_A": c}, layout=layout,
+                               voltage=volts, overrides={"height_cm": 11.0})
+        texts = ["".join(t.itertext()) for t in ET.parse(out).getroot().iter("{http://www.w3.org/2000/svg}text")]
+        assert "c (Å)" in texts
 
 
 def test_figure_from_args_errors(tmp_path):
@@ -291,6 +297,8 @@ def test_figure_from_args_errors(tmp_path):
         figure_from_args(series, tmp_path / "f.png", windows=("15-17",))
     with pytest.raises(ValueError, match="unknown figure format"):
         figure_from_args(series, tmp_path / "f.eps")
+    with pytest.raises(ValueError, match="layout"):
+        figure_from_args(series, tmp_path / "f.png", layout="transposed")
     with pytest.raises(ValueError, match="holds no data"):
         figure_from_args(series, tmp_path / "f.png", windows=("60:70",))
     assert not list(tmp_path.glob("f.*"))
@@ -414,3 +422,27 @@ def test_echem_record_on_series_clock_inverts_scan_alignment():
     np.testing.assert_allclose(back * 3600.0, series.time_s + 300.0, rtol=0, atol=1e-9)  # mid-scan
     no_epoch = SimpleNamespace(time_s=np.array([0.0, 3600.0]), voltage_V=np.array([3.0, 3.5]), start_epoch_s=None)
     np.testing.assert_allclose(echem_on_series_clock(no_epoch, series)[0], [0.0, 1.0])
+
+
+def test_stacked_figure_shares_time_under_the_map(tmp_path):
+    from app.figures import render_stacked_figure
+    series, volts = operando_series()
+    c = np.linspace(11.1, 11.4, series.n_scans)
+    style = FigureStyle(windows=((14.0, 18.0), (41.0, 45.0)), height_cm=12.0)
+    fig = render_stacked_figure(series, style, {"c_A": (c, np.full(c.size, 0.01)), "P2_frac": 1 - c / 12,
+                                                "O2_frac": c / 12},
+                                voltage=volts, events=EVENTS, groups=[["c_A"], ["P2_frac", "O2_frac"]],
+                                group_labels=[None, "Phase fraction"])
+    maps = _map_axes(fig)
+    panels = [a for a in fig.axes if a.get_label() == "panel"]
+    assert len(maps) == 2 and [m.get_ylim() for m in maps] == [(14.0, 18.0), (41.0, 45.0)]
+    assert [p.get_ylabel() for p in panels] == ["Voltage (V)", "c (Å)", "Phase fraction"]
+    # one time axis: 30 scans 10/29 h apart, the last row as long as the spacing
+    for ax in maps + panels:
+        np.testing.assert_allclose(ax.get_xlim(), (0.0, 10.0 + 10 / 29), rtol=1e-12)
+    assert panels[-1].get_xlabel() == "Time (h)"
+    np.testing.assert_allclose(panels[1].get_lines()[0].get_xdata(), series.time_s / 3600 + 5 / 29, rtol=1e-12)
+    assert sorted(t.get_text().strip() for t in fig.texts) == ["P2 → O2", "Top of charge"]
+    root = ET.parse(save_figure(fig, tmp_path / "s.svg", dpi=100)).getroot()
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "Phase fraction" in texts and "Time (h)" in texts
