@@ -284,7 +284,7 @@ def test_figure_from_args_writes_each_format(tmp_path):
     c = np.linspace(11.1, 11.4, series.n_scans)
     for layout in ("side", "stacked"):
         out = figure_from_args(series, tmp_path / f"{layout}.svg", parameters={"c_A": c}, layout=layout,
-                               voltage=volts, overrides={"height_cm": 11.0})
+                               voltage=volts, overrides={"height_cm": 11.0}, dpi=100)
         texts = ["".join(t.itertext()) for t in ET.parse(out).getroot().iter("{http://www.w3.org/2000/svg}text")]
         assert "c (Å)" in texts
 
