@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Optional
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
+from PIL import Image
 
 from .fonts import VECTOR_TEXT_RC
 
@@ -28,17 +30,25 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: Optional[float] = Non
 
     dpi: resolution of PNG/TIFF and of the rasterised map inside SVG/PDF (default 600).
     Vector formats keep text as text (TrueType in PDF, ``<text>`` in SVG). PNG and TIFF
-    carry the dpi in their metadata so layout programs place them at the right size.
+    carry the dpi in their metadata so layout programs place them at the right size; TIFF is
+    RGB with LZW compression.
     """
     fmt = figure_format(path)
     dpi = float(dpi) if dpi else 600.0
     path = Path(path)
     metadata = {"Software": "operando-xrd"} if fmt == "png" else None
     with mpl.rc_context(VECTOR_TEXT_RC):
-        kwargs = {"format": fmt, "dpi": dpi, "facecolor": "white"}
         if fmt == "tiff":
-            kwargs["pil_kwargs"] = {"compression": "tiff_lzw", "dpi": (dpi, dpi)}
-        elif metadata:
-            kwargs["metadata"] = metadata
-        fig.savefig(path, **kwargs)
+            _save_tiff(fig, path, dpi)
+        else:
+            fig.savefig(path, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
     return path
+
+
+def _save_tiff(fig: Figure, path: Path, dpi: float) -> None:
+    """LZW-compressed RGB TIFF (no alpha channel, which some journal pipelines reject)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    buf.seek(0)
+    with Image.open(buf) as im:
+        im.convert("RGB").save(path, format="TIFF", compression="tiff_lzw", dpi=(dpi, dpi))

@@ -75,7 +75,7 @@ def test_tiff_opens_with_size_and_dpi(tmp_path, figure):
     fig, style = figure
     path = save_figure(fig, tmp_path / "f.tiff", dpi=150)
     with Image.open(path) as im:
-        assert im.format == "TIFF"
+        assert im.format == "TIFF" and im.mode == "RGB"
         assert abs(im.size[0] - style.width_cm / CM_PER_IN * 150) <= 1  # truncation, as for PNG
         assert im.info["dpi"] == pytest.approx((150, 150))
     assert save_figure(fig, tmp_path / "g.tif", dpi=72).read_bytes()[:2] in (b"II", b"MM")
