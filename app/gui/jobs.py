@@ -1,7 +1,7 @@
 """The one place where Qt meets the core's ``progress(done, total)`` and ``CancelToken`` hooks.
 
 Long work is a plain callable ``work(progress, cancel) -> result``. A :class:`Job` runs it on
-the global ``QThreadPool`` and reports through a :class:`JobSignals` object created on the GUI
+the runner's own ``QThreadPool`` and reports through a :class:`JobSignals` object created on the GUI
 thread, so every signal is delivered to GUI-thread slots by a queued connection. A
 :class:`JobRunner` keeps each job alive until it has finished and cancels the previous job
 of the same kind when a new one starts.
@@ -75,7 +75,8 @@ class JobRunner(QObject):
 
     def __init__(self, parent: Optional[QObject] = None, pool: Optional[QThreadPool] = None) -> None:
         super().__init__(parent)
-        self._pool = pool or QThreadPool.globalInstance()
+        # a pool of its own, so that waiting for this runner's jobs never waits for anyone else's
+        self._pool = pool or QThreadPool(self)
         self._alive: set[Job] = set()
         self._current: dict[str, Job] = {}
 
@@ -110,7 +111,7 @@ class JobRunner(QObject):
         return kind in self._current
 
     def wait_all(self, timeout_ms: int = 5000) -> bool:
-        """Cancel everything and wait for the pool (used when the window closes)."""
+        """Cancel every job of this runner and wait for them to end (used when the window closes)."""
         for kind in list(self._current):
             self.cancel(kind)
         return self._pool.waitForDone(timeout_ms)
