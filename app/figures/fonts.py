@@ -38,7 +38,9 @@ def figure_rc(font_family: str, font_size_pt: float, line_width_pt: float) -> di
     family = resolve_font_family(font_family)
     return {
         **VECTOR_TEXT_RC,
-        "font.family": "sans-serif",
+        # the concrete family, not "sans-serif": SVG text names prop.get_family() as saved, and
+        # a generic name would be expanded from whatever rcParams hold at save time
+        "font.family": [family, "sans-serif"],
         "font.sans-serif": [family],
         "mathtext.fontset": "custom",
         "mathtext.rm": family,

@@ -115,6 +115,11 @@ def test_svg_is_xml_with_event_labels_as_text(tmp_path, figure):
     for label in ("P2 → O2", "Top of charge", "Voltage (V)", "O2"):
         assert label in texts
     assert len(list(root.iter(f"{ns}image"))) >= 2  # one raster per map window
+    # text names the font it was measured with first, then a generic fallback for other machines
+    style_text = ET.tostring(root, encoding="unicode")
+    families = set(re.findall(r"font-family: ([^;\"]+)", style_text))
+    assert families and all(f.startswith(f"'{resolve_font_family('Arial')}'") and f.endswith("sans-serif")
+                            for f in families)
 
 
 def test_unknown_extension_is_refused(tmp_path, figure):
