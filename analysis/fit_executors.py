@@ -97,7 +97,10 @@ def run_dask(tasks: Sequence[FitTask], report: Report, cancel: Optional[CancelTo
             futures = client.map(run_task, [replace(t, cancel=event) for t in tasks], pure=False)
             pending = list(futures)
             while pending:
-                done = dask_wait(pending, timeout=0.05, return_when="FIRST_COMPLETED").done
+                try:
+                    done = dask_wait(pending, timeout=0.1, return_when="FIRST_COMPLETED").done
+                except TimeoutError:
+                    done = set()
                 for f in done:
                     report(len(tasks[futures.index(f)].rows))
                 pending = [f for f in pending if f not in done]

@@ -130,3 +130,12 @@ def test_cancel_stops_mid_series(workers):
                    progress=progress, cancel=token)
     total = seen[0][1]
     assert max(d for d, _ in seen) < total
+
+
+def test_dask_local_cluster_gives_the_serial_numbers():
+    pytest.importorskip("distributed")
+    series = _big_series(60)
+    window = FitWindow(20.0, 23.0, (21.5,))
+    serial = fit_series(series, [window], workers=1)
+    on_dask = fit_series(series, [window], scheduler="local")
+    assert serial.equals(on_dask)
