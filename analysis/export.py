@@ -223,6 +223,24 @@ def write_nexus(path: PathLike, series: ScanSeries, *, voltage_V: Optional[np.nd
             _write_results(entry, series, results, result_units or {})
 
 
+def export_series(path: PathLike, series: ScanSeries, *, voltage_V: Optional[np.ndarray] = None,
+                  results: Optional[Mapping[str, ResultInput]] = None,
+                  result_units: Optional[Mapping[str, str]] = None) -> str:
+    """Write the series in the format the extension names; returns the format written.
+
+    ``.csv``/``.txt``: matrix CSV (rows time in h, or voltage when given); ``.nxs``/``.h5``/
+    ``.hdf5``/``.nx5``: NeXus with the map, voltage and any per-scan results.
+    """
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext in (".csv", ".txt"):
+        write_series_matrix_csv(path, series, voltage_V=voltage_V)
+        return "matrix-csv"
+    if ext in (".nxs", ".h5", ".hdf5", ".nx5"):
+        write_nexus(path, series, voltage_V=voltage_V, results=results, result_units=result_units)
+        return "nexus"
+    raise ValueError(f"{path}: unknown export format {ext!r}; use .csv for a matrix or .nxs/.h5 for NeXus")
+
+
 # --- events ----------------------------------------------------------------------------------
 
 def write_events_json(path: PathLike, events: Sequence[Event]) -> None:

@@ -176,3 +176,14 @@ def test_nexus_export_loads_back_as_identical_series(tmp_path):
     np.testing.assert_array_equal(back.intensity, s.intensity)
     np.testing.assert_array_equal(back.time_s, s.time_s)
     assert back.x_kind == s.x_kind
+
+
+def test_export_series_picks_the_format_from_the_extension(tmp_path, series):
+    assert export.export_series(tmp_path / "m.csv", series) == "matrix-csv"
+    np.testing.assert_array_equal(export.read_matrix_csv(tmp_path / "m.csv")[3], series.intensity)
+    assert export.export_series(tmp_path / "m.nxs", series, results={"c_A": np.zeros(series.n_scans)}) == "nexus"
+    with h5py.File(tmp_path / "m.nxs", "r") as fh:
+        np.testing.assert_array_equal(fh["entry/map/intensity"][()], series.intensity)
+        assert "c_A" in fh["entry/results"]
+    with pytest.raises(ValueError, match="unknown export format"):
+        export.export_series(tmp_path / "m.xlsx", series)
