@@ -170,12 +170,19 @@ def _can_load_nexus():
 def test_nexus_export_loads_back_as_identical_series(tmp_path):
     from analysis.readers.loading import load_series
     s = _series_with_everything()
-    export.write_nexus(tmp_path / "s.nxs", s)
+    export.write_nexus(tmp_path / "s.nxs", s, voltage_V=np.linspace(2.2, 4.4, s.n_scans),
+                       results={"c_A": np.ones(s.n_scans)})
     back = load_series(tmp_path / "s.nxs")
     np.testing.assert_array_equal(back.x, s.x)
     np.testing.assert_array_equal(back.intensity, s.intensity)
+    np.testing.assert_array_equal(back.sigma, s.sigma)
     np.testing.assert_array_equal(back.time_s, s.time_s)
-    assert back.x_kind == s.x_kind
+    assert (back.x_kind, back.wavelength_A, back.start_epoch_s) == (s.x_kind, s.wavelength_A, s.start_epoch_s)
+    q = ScanSeries(x=s.axis_as("q_inv_A"), intensity=s.intensity, time_s=s.time_s, x_kind="q_inv_A")
+    export.write_nexus(tmp_path / "q.nxs", q)
+    back = load_series(tmp_path / "q.nxs")
+    assert back.x_kind == "q_inv_A"
+    np.testing.assert_array_equal(back.x, q.x)
 
 
 def test_export_series_picks_the_format_from_the_extension(tmp_path, series):
