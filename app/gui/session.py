@@ -63,6 +63,13 @@ class Session(QObject):
         self._voltage_at_scans = None
         self.echem_changed.emit(echem)
 
+    def set_clock_offset_s(self, offset_s: float) -> None:
+        """Seconds added to the electrochemistry clock (e.g. -3600 when the potentiostat's
+        clock runs an hour ahead of the diffractometer's); re-aligns the voltage."""
+        self.clock_offset_s = float(offset_s)
+        self._voltage_at_scans = None
+        self.echem_changed.emit(self.echem)
+
     # -- navigation and display -------------------------------------------------------
     def set_current_scan(self, index: int) -> None:
         if self.series is None:

@@ -12,6 +12,9 @@ from .theme import CURSOR_COLOR, PLOT_BACKGROUND, VOLTAGE_COLOR
 
 _HINT = ("No electrochemistry loaded.\n\nDrop a .csv or EC-Lab .mpt file here,\n"
          "or use File → Load Electrochemistry.")
+_HINT_NO_SERIES = "Electrochemistry loaded.\n\nOpen a pattern series to see the voltage beside the map."
+_HINT_NO_OVERLAP = ("The electrochemistry record does not overlap the scans in time.\n\n"
+                    "Check that both files belong to the same experiment (or the computers' clocks).")
 
 
 class VoltageView(QStackedWidget):
@@ -24,10 +27,11 @@ class VoltageView(QStackedWidget):
     def __init__(self, session: Session, parent=None) -> None:
         super().__init__(parent)
         self._session = session
-        hint = QLabel(_HINT)
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: #8a8a8a;")
+        self.hint = QLabel(_HINT)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setMargin(12)
+        self.hint.setStyleSheet("color: #8a8a8a;")
         self._plot_widget = pg.GraphicsLayoutWidget()
         self._plot_widget.setBackground(PLOT_BACKGROUND)
         self.plot_item: pg.PlotItem = self._plot_widget.addPlot()
@@ -42,7 +46,7 @@ class VoltageView(QStackedWidget):
         for item in (self.cursor, self.marker):
             item.setZValue(10)
             self.plot_item.addItem(item)
-        self.addWidget(hint)
+        self.addWidget(self.hint)
         self.addWidget(self._plot_widget)
         session.series_changed.connect(self._on_data_changed)
         session.echem_changed.connect(self._on_data_changed)
@@ -58,12 +62,14 @@ class VoltageView(QStackedWidget):
     def _on_data_changed(self, *_args) -> None:
         session = self._session
         y = session.echem_y()
-        if y is None:
+        inside = None if y is None else np.isfinite(y)
+        if y is None or not inside.any():
+            no_series = session.echem is not None and session.series is None
+            self.hint.setText(_HINT if session.echem is None else _HINT_NO_SERIES if no_series else _HINT_NO_OVERLAP)
             self.setCurrentIndex(0)
             self.curve.setData([], [])
             return
         voltage = np.asarray(session.echem.voltage_V, dtype=float)
-        inside = np.isfinite(y)
         self.curve.setData(voltage[inside], y[inside])
         self.setCurrentIndex(1)
         self.plot_item.enableAutoRange(axis="x")

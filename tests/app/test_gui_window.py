@@ -264,3 +264,39 @@ def test_map_pixels_follow_the_peak(loaded, truth):
         on_peak = brightness(centers[scan], scan)
         off_peak = brightness(centers[scan] - 2.0, scan)   # 10 FWHM away: background only
         assert on_peak > off_peak + 100   # of 255 grey levels: a clearly bright streak on a dark map
+
+
+def _write_echem_csv(path, time_s, voltage_V):
+    path.write_text("time_s,voltage_V\n" + "".join(f"{t:.6f},{v:.6f}\n" for t, v in zip(time_s, voltage_V)))
+    return path
+
+
+def test_folder_and_csv_dropped_together_on_empty_window(window, qtbot, tmp_path, truth):
+    folder = write_xy_folder(tmp_path / "scans", truth)
+    csv = _write_echem_csv(tmp_path / "cell.csv", [0.0, 600.0], [3.0, 4.0])
+    with qtbot.waitSignal(window.loader.loaded, timeout=LOAD_TIMEOUT_MS):
+        drop(window, [folder, csv])
+    assert window.session.series.n_scans == N_SCANS
+    np.testing.assert_allclose(window.session.echem.voltage_V, [3.0, 4.0])
+    assert window.voltage_view.showing_plot
+
+
+def test_echem_without_overlap_or_series_explains_itself(window, qtbot, tmp_path, truth):
+    csv = _write_echem_csv(tmp_path / "cell.csv", [0.0, 600.0], [3.0, 4.0])
+    with qtbot.waitSignal(window.loader.loaded, timeout=LOAD_TIMEOUT_MS):
+        window.open_echem(str(csv))
+    assert not window.voltage_view.showing_plot and "Open a pattern series" in window.voltage_view.hint.text()
+    window.session.set_series(truth, "synthetic")
+    assert window.voltage_view.showing_plot
+    window.session.set_clock_offset_s(1e6)   # shifts the record far past the scans
+    assert not window.voltage_view.showing_plot and "does not overlap" in window.voltage_view.hint.text()
+
+
+def test_bad_echem_file_names_the_file(loaded, qtbot, tmp_path, errors):
+    window = loaded
+    bad = tmp_path / "no_voltage.csv"
+    bad.write_text("time_s,temperature_C\n0,25\n1,25\n")
+    with qtbot.waitSignal(window.loader.failed, timeout=LOAD_TIMEOUT_MS):
+        window.open_echem(str(bad))
+    assert len(errors) == 1 and "no_voltage.csv" in errors[0][1]
+    assert window.session.echem is None and window.session.series is not None
