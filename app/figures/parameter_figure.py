@@ -61,7 +61,7 @@ def plot_parameter_group(ax: Axes, x: np.ndarray, group: Sequence[str], paramete
         ax.set_ylabel(parameter_label(group[0], labels))
     else:
         ax.legend(frameon=False, handlelength=1.2, borderaxespad=0.2, labelspacing=0.2)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
     ax.yaxis.set_minor_locator(AutoMinorLocator())
     ax.xaxis.set_minor_locator(AutoMinorLocator())
 
