@@ -95,7 +95,7 @@ def levenberg_marquardt(model: WindowModel, y: np.ndarray, w: np.ndarray, v0: np
 
 
 def batch_solve(model: WindowModel, y: np.ndarray, w: np.ndarray, v0: np.ndarray, layout,
-                absent_k: float, redchi_max: float) -> BatchSolution:
+                absent_k: float, redchi_max: float, rwp_max=None) -> BatchSolution:
     """Fit every row of ``y`` (m, n_points) with weights ``w`` from ``v0`` (m, n_params)."""
     lo = np.empty_like(v0)
     hi = np.empty_like(v0)
@@ -110,6 +110,8 @@ def batch_solve(model: WindowModel, y: np.ndarray, w: np.ndarray, v0: np.ndarray
     with np.errstate(invalid="ignore"):
         err = np.sqrt(np.einsum("ijj->ij", cov))
     accepted = converged & (redchi <= redchi_max) & np.all(np.isfinite(err[:, free]), axis=1)
+    if rwp_max is not None:
+        accepted &= rwp <= rwp_max
     for sl in model.peak_slices:
         a, ea = values[:, sl.start + 2], err[:, sl.start + 2]
         accepted &= a > absent_k * ea

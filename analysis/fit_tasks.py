@@ -124,7 +124,8 @@ def _run_batch(task: FitTask, model: WindowModel, layout, out: TaskRows, ks: np.
     y = np.asarray(task.y[ks], dtype=float)
     sigma = estimated_sigma_rows(y) if task.sigma is None else np.asarray(task.sigma[ks], dtype=float)
     v0 = np.array([_seed_vector(model, y[j], task.seeds[k]) for j, k in enumerate(ks)])
-    sol = batch_solve(model, y, 1.0 / sigma, v0, layout, task.options.absent_k, task.options.redchi_max)
+    opt = task.options
+    sol = batch_solve(model, y, 1.0 / sigma, v0, layout, opt.absent_k, opt.redchi_max, opt.rwp_max)
     ok = np.flatnonzero(sol.accepted)
     _record_batch(out, model, ks[ok], sol, ok)
     for j in np.flatnonzero(~sol.accepted):

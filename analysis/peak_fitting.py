@@ -45,10 +45,12 @@ from .window_model import WindowModel
 class FitOptions:
     """absent_k: significance (area / area_err) below which a peak is absent;
     redchi_max: reduced χ² above which a fit is retried and then flagged ``poor_fit``;
+    rwp_max: the same for R_wp in percent (None: R_wp is reported but not judged);
     engine: ``"auto"`` (fast unless a tie needs lmfit), ``"fast"`` or ``"lmfit"``."""
 
     absent_k: float = 3.0
     redchi_max: float = 10.0
+    rwp_max: Optional[float] = None
     max_nfev: int = 200
     engine: str = "auto"
 
@@ -162,10 +164,19 @@ def _redchi(sol) -> float:
     return sol.chisqr / dof if dof > 0 else math.nan
 
 
-def _acceptable(model, sol, v0, wide, options, noise) -> bool:
+def _rwp(sol, y, weights) -> float:
+    """R_wp in percent: sqrt(Σ w²(y - f)² / Σ w² y²) × 100."""
+    return 100.0 * math.sqrt(sol.chisqr / max(float(np.sum((y * weights) ** 2)), 1e-300))
+
+
+def _poor(redchi: float, rwp: float, options: FitOptions) -> bool:
+    return not redchi <= options.redchi_max or (options.rwp_max is not None and not rwp <= options.rwp_max)
+
+
+def _acceptable(model, sol, v0, wide, options, noise, y, weights) -> bool:
     sig = _significant(model, sol, options.absent_k, noise)
     bad_bound = np.any(_at_bound(model, sol, v0, wide) & sig)
-    return sol.success and _redchi(sol) <= options.redchi_max and not bad_bound
+    return sol.success and not _poor(_redchi(sol), _rwp(sol, y, weights), options) and not bad_bound
 
 
 def _absent_fixed(model: WindowModel, absent) -> frozenset:
@@ -199,7 +210,7 @@ def fit_scan(x_deg: np.ndarray, y: np.ndarray, window: FitWindow, seed: Seed = N
     v0 = model.seeded_guess(yw, seed_map) if seed_map else model.fresh_guess(yw)
     sol, wide, flags = _solve(model, yw, weights, v0, False, frozenset(), options), False, []
     noise = 1.0 / float(np.max(weights))
-    if not _acceptable(model, sol, v0, False, options, noise):
+    if not _acceptable(model, sol, v0, False, options, noise, yw, weights):
         v1 = model.fresh_guess(yw)
         retry = _solve(model, yw, weights, v1, True, frozenset(), options)
         if retry.chisqr < sol.chisqr or (retry.success and not sol.success):
@@ -241,14 +252,14 @@ def _scan_fit(model, y, weights, sol, absent, at_bound, flags, options) -> ScanF
     redchi = _redchi(sol)
     if not sol.success:
         flags.append("failed")
-    elif not redchi <= options.redchi_max:
+    elif _poor(redchi, _rwp(sol, y, weights), options):
         flags.append("poor_fit")
     peak_flags = tuple("|".join(f for f, on in (("absent", absent[i]), ("at_bound", at_bound[i])) if on)
                        for i in range(w.n_peaks))
     for arr in (*q.values(), *e.values(), shape, shape_err, height, height_err):
         arr[absent] = np.nan
     best = model.evaluate(v)
-    rwp = 100.0 * math.sqrt(sol.chisqr / max(float(np.sum((y * weights) ** 2)), 1e-300))
+    rwp = _rwp(sol, y, weights)
     return ScanFit(window=w, x_deg=model.x, y=y, best=best, background=model.background(v),
                    components=model.components(v), names=model.names, values=v, stderr=err,
                    center=q["center"], center_err=e["center"], fwhm=q["fwhm"], fwhm_err=e["fwhm"],

@@ -138,3 +138,24 @@ def test_seeded_fit_matches_fresh_fit():
     seeded = fit_scan(X, y, window, seed=fresh)
     # both end at the same minimum; the optimizer stops within ~1e-8 relative
     assert np.allclose(fresh.values, seeded.values, rtol=1e-5, atol=1e-6)
+
+
+def test_bad_seed_recovers_from_a_fresh_guess():
+    y = np.random.default_rng(12).poisson(clean("pseudo_voigt")).astype(float)
+    window = FitWindow(20.0, 26.0, (22.2, 23.7), max_shift_deg=0.3)
+    # seed both peaks 0.8 deg away: the seeded bounds (±0.3 deg) cannot reach the true peaks
+    fit = fit_scan(X, y, window, seed={"p0_center": 21.4, "p1_center": 24.5})
+    assert "recovered" in fit.flags
+    assert np.all(np.abs(fit.center - [22.2, 23.7]) < 4 * fit.center_err)
+
+
+def test_missing_component_is_flagged_poor_fit():
+    y = np.random.default_rng(13).poisson(clean("pseudo_voigt")).astype(float)
+    fit = fit_scan(X, y, FitWindow(20.0, 26.0, (22.2,)))  # the 23.7 deg peak is not modelled
+    assert "poor_fit" in fit.flags and fit.redchi > 10.0
+    good = fit_scan(X, y, FitWindow(20.0, 26.0, (22.2, 23.7)))
+    # R_wp: the good fit is at the noise level (~5 % here); a limit between the two flags only the bad one
+    assert "poor_fit" not in fit_scan(X, y, FitWindow(20.0, 26.0, (22.2, 23.7)),
+                                      options=FitOptions(rwp_max=good.rwp * 1.5)).flags
+    assert "poor_fit" in fit_scan(X, y, FitWindow(20.0, 26.0, (22.2, 23.7)),
+                                  options=FitOptions(rwp_max=good.rwp * 0.5)).flags
