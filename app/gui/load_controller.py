@@ -8,6 +8,7 @@ from typing import Any, Optional, Sequence
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from analysis import echem, readers
 from analysis.cancel import CancelToken, ProgressFn
 from analysis.errors import InputError
 
@@ -79,32 +80,26 @@ def series_label(paths: Sequence[str]) -> str:
 
 def load_inputs(request: LoadRequest, progress: ProgressFn, cancel: CancelToken) -> LoadResult:
     """Read what ``request`` names (runs on a pool thread; raises InputError for bad input)."""
-    from analysis.readers import load_series
-
     if request.echem_fallback:
         return _load_echem_or_patterns(request.echem_path, progress, cancel)
-    series = echem = None
+    series = record = None
     if request.pattern_paths:
         arg = request.pattern_paths[0] if len(request.pattern_paths) == 1 else list(request.pattern_paths)
-        series = load_series(arg, progress=progress, cancel=cancel)
+        series = readers.load_series(arg, progress=progress, cancel=cancel)
     if request.echem_path:
-        from analysis.echem import load_echem
-
         cancel.raise_if_cancelled()
-        echem = load_echem(request.echem_path)
+        record = echem.load_echem(request.echem_path)
     return LoadResult(series, series_label(request.pattern_paths) if series is not None else "",
-                      echem, request.echem_path or "")
+                      record, request.echem_path or "")
 
 
 def _load_echem_or_patterns(path: str, progress: ProgressFn, cancel: CancelToken) -> LoadResult:
-    from analysis.echem import load_echem
-    from analysis.readers import load_series
-
     try:
-        return LoadResult(echem=load_echem(path), echem_label=path)
+        return LoadResult(echem=echem.load_echem(path), echem_label=path)
     except InputError as echem_error:
         try:
-            return LoadResult(series=load_series(path, progress=progress, cancel=cancel), series_label=path)
+            return LoadResult(series=readers.load_series(path, progress=progress, cancel=cancel),
+                              series_label=path)
         except InputError as pattern_error:
             raise InputError(path, f"{echem_error.problem} (as electrochemistry); "
                                    f"{pattern_error.problem} (as a diffraction pattern)") from None

@@ -11,6 +11,7 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from analysis import echem as ec
 from analysis.series import ScanSeries
 
 SCALINGS = ("linear", "sqrt", "log")
@@ -99,12 +100,20 @@ class Session(QObject):
             self.display_changed.emit()
 
     # -- derived quantities the views share ----------------------------------------------
+    # A scan stands at its mid-exposure time, where its voltage is sampled too, so the map row,
+    # the cursor, the voltage marker and the voltage curve all meet at one height.
+    def scan_mid_time_s(self) -> np.ndarray:
+        """(n_scans,) mid-exposure time of each scan, s since the first scan's start."""
+        if self.series is None:
+            return np.zeros(0)
+        return ec.mid_scan_times_s(self.series)
+
     def scan_y(self) -> np.ndarray:
-        """(n_scans,) vertical coordinate of each scan in the current y axis (index or hours)."""
+        """(n_scans,) vertical coordinate of each scan: its index, or its mid-exposure time in h."""
         if self.series is None:
             return np.zeros(0)
         if self.y_axis == "time_h":
-            return self.series.time_s / 3600.0
+            return self.scan_mid_time_s() / 3600.0
         return np.arange(self.series.n_scans, dtype=float)
 
     def scan_at_y(self, y: float) -> int:
@@ -115,14 +124,12 @@ class Session(QObject):
         return int(np.argmin(np.abs(ys - y)))
 
     def voltage_at_scans(self) -> Optional[np.ndarray]:
-        """(n_scans,) cell voltage in V at each scan (NaN outside the record), or None."""
+        """(n_scans,) cell voltage in V at each scan's mid-exposure (NaN outside the record), or None."""
         if self.series is None or self.echem is None:
             return None
         if self._voltage_at_scans is None:
-            from analysis.echem import voltage_at_scans
-
             self._voltage_at_scans = np.asarray(
-                voltage_at_scans(self.echem, self.series, clock_offset_s=self.clock_offset_s), dtype=float)
+                ec.voltage_at_scans(self.echem, self.series, clock_offset_s=self.clock_offset_s), dtype=float)
         return self._voltage_at_scans
 
     def echem_time_on_series_clock_s(self) -> Optional[np.ndarray]:
@@ -139,13 +146,21 @@ class Session(QObject):
         return t
 
     def echem_y(self) -> Optional[np.ndarray]:
-        """Electrochemistry sample times mapped onto the current y axis (NaN beyond the scans)."""
+        """Electrochemistry sample times on the current y axis; NaN outside the map's rows.
+
+        The rows reach half a scan spacing beyond the first and last mid-exposure times; in
+        scan-index mode times map piecewise-linearly onto indices through the mid-exposure times.
+        """
         t_s = self.echem_time_on_series_clock_s()
         if t_s is None:
             return None
+        mid = self.scan_mid_time_s()
+        half_first = 0.5 * (mid[1] - mid[0]) if mid.size > 1 and mid[1] > mid[0] else 0.5
+        half_last = 0.5 * (mid[-1] - mid[-2]) if mid.size > 1 and mid[-1] > mid[-2] else 0.5
+        knots_s = np.concatenate([[mid[0] - half_first], mid, [mid[-1] + half_last]])
         if self.y_axis == "time_h":
-            return t_s / 3600.0
-        times = self.series.time_s
-        if times.size < 2:
-            return np.where(np.isclose(t_s, times[0]), 0.0, np.nan)
-        return np.interp(t_s, times, np.arange(times.size, dtype=float), left=np.nan, right=np.nan)
+            y = t_s / 3600.0
+        else:
+            index = np.concatenate([[-0.5], np.arange(mid.size, dtype=float), [mid.size - 0.5]])
+            y = np.interp(t_s, knots_s, index)
+        return np.where((t_s >= knots_s[0]) & (t_s <= knots_s[-1]), y, np.nan)

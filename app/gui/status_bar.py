@@ -29,6 +29,7 @@ class SessionStatusBar(QStatusBar):
         self.scans_label = QLabel()
         self.wavelength_label = QLabel()
         self.axis_label = QLabel()
+        self.file_label.setMaximumWidth(420)
         self.notes_label = QLabel()
         self.notes_label.setStyleSheet("color: #ffb74d;")
         self.progress_bar = QProgressBar()

@@ -53,8 +53,9 @@ def test_session_clamps_and_signals(qtbot):
     assert session.current_scan == 3
     with qtbot.waitSignal(session.display_changed):
         session.set_y_axis("time_h")
-    np.testing.assert_allclose(session.scan_y(), series.time_s / 3600.0)
-    assert session.scan_at_y(series.time_s[4] / 3600.0 + 1e-4) == 4
+    # scans start every 60 s; a scan stands at mid-exposure, 30 s after its start
+    np.testing.assert_allclose(session.scan_y(), (series.time_s + 30.0) / 3600.0)
+    assert session.scan_at_y((series.time_s[4] + 30.0 + 25.0) / 3600.0) == 4   # 25 s < half a spacing
     with pytest.raises(ValueError):
         session.set_scaling("cube")
 

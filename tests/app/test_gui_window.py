@@ -144,9 +144,10 @@ def test_time_axis_places_rows_in_hours(loaded, truth):
     assert window.session.y_axis == "time_h"
     rect = window.contour_view.image_item.mapRectToParent(window.contour_view.image_item.boundingRect())
     step_h = 60.0 / 3600.0   # the synthetic series has one scan a minute
-    assert rect.top() == pytest.approx(-step_h / 2) and rect.bottom() == pytest.approx((N_SCANS - 0.5) * step_h)
+    # each row spans its scan's acquisition: from its start to the next scan's start
+    assert rect.top() == pytest.approx(0.0, abs=1e-12) and rect.bottom() == pytest.approx(N_SCANS * step_h)
     window.session.set_current_scan(3)
-    assert window.contour_view.cursor.value() == pytest.approx(3 * step_h)
+    assert window.contour_view.cursor.value() == pytest.approx(3.5 * step_h)   # mid-exposure
     assert "Time (h)" in window.status.axis_label.text()
 
 
@@ -162,8 +163,9 @@ def test_dropped_echem_csv_shows_voltage_sharing_y(loaded, qtbot, tmp_path, trut
     assert window.voltage_view.showing_plot
     v, y = window.voltage_view.curve.getData()
     np.testing.assert_allclose(v, voltage_V, atol=1e-6)
-    # scans are one minute apart from t = 0, so echem time t sits at scan index t / 60
-    np.testing.assert_allclose(y, time_s / 60.0, atol=1e-6)
+    # scans start every minute from t = 0, so mid-exposure of scan i is at 60 i + 30 s and
+    # echem time t sits at scan index t / 60 - 0.5 (rows are centred on mid-exposure)
+    np.testing.assert_allclose(y, time_s / 60.0 - 0.5, atol=1e-6)
     contour_vb, voltage_vb = window.contour_view.plot_item.vb, window.voltage_view.plot_item.vb
     assert voltage_vb.linkedView(voltage_vb.YAxis) is contour_vb
     assert voltage_vb.viewRange()[1] == pytest.approx(contour_vb.viewRange()[1])
