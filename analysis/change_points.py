@@ -54,6 +54,7 @@ class RampFit:
     before, after: (n_channels,) fitted levels
     chi2:        weighted residual sum of squares of the ramp model
     chi2_flat:   the same for a constant (no change) model
+    tau0, tau1:  the ramp's start and end times (units of ``times``)
     """
 
     onset: int
@@ -62,6 +63,8 @@ class RampFit:
     after: np.ndarray
     chi2: float
     chi2_flat: float
+    tau0: float = 0.0
+    tau1: float = 0.0
 
 
 def _ramp_candidates(times: np.ndarray) -> np.ndarray:
@@ -104,7 +107,7 @@ def fit_ramp(times: np.ndarray, values: np.ndarray, weights: np.ndarray | None =
     onset = int(np.searchsorted(t, tau0[best], side="right"))
     end = max(int(np.searchsorted(t, tau1[best], side="left")) - 1, onset)
     return RampFit(onset=min(onset, t.size - 1), end=min(end, t.size - 1), before=a, after=b,
-                   chi2=float(chi2[best]), chi2_flat=chi2_flat)
+                   chi2=float(chi2[best]), chi2_flat=chi2_flat, tau0=float(tau0[best]), tau1=float(tau1[best]))
 
 
 def _block_differences(ramps: np.ndarray, lag: int) -> np.ndarray:
@@ -148,3 +151,21 @@ def fit_ramp_to_excess(times: np.ndarray, excess: np.ndarray, lag: int) -> tuple
     onset = int(np.searchsorted(t, tau0[best], side="right"))
     end = max(int(np.searchsorted(t, tau1[best], side="left")) - 1, onset)
     return min(onset, t.size - 1), min(end, t.size - 1), float(amp[best])
+
+
+def add_slow_changes(fast_runs: list[tuple[int, int]], slow_statistic: np.ndarray, slow_raised: np.ndarray,
+                     margin: int) -> list[tuple[int, int]]:
+    """Runs found with a short lag, plus slow changes only a longer lag sees.
+
+    A long lag catches changes too gradual for the short one but smears over short regimes, so
+    its runs are used only where no short-lag run lies within ``margin`` boundaries, and only as
+    one boundary (their maximum): that splits the cores, and the ramp fit then dates the change.
+    """
+    runs = list(fast_runs)
+    stat = np.nan_to_num(np.asarray(slow_statistic, dtype=float), nan=-np.inf)
+    for b0, b1 in raised_runs(slow_raised):
+        if any(f0 - margin <= b1 and b0 <= f1 + margin for f0, f1 in fast_runs):
+            continue
+        peak = b0 + int(np.argmax(stat[b0:b1 + 1]))
+        runs.append((peak, peak))
+    return sorted(runs)

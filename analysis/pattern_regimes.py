@@ -4,8 +4,9 @@
    between the ``lag`` scans before and after is *not* explained by drift (local shifts and width
    changes, a global scale). A pure solid solution stays at the noise level (ratio ≈ 1); a
    two-phase change, with peaks fading in place while others grow, raises it.
-2. Boundaries whose ratio exceeds ``1 + max(min_excess, k·√(2/dof))`` form change runs; scans
-   between them are regime cores.
+2. Boundaries whose ratio exceeds ``1 + max(min_excess, k·√(2/dof), 3·(q25 − 1))`` (q25: lower
+   quartile of the profile, which tracks the drift model's own error at high counts) form change
+   runs; scans between them are regime cores.
 3. Cores are named "unknown 1", "unknown 2", ... in order of appearance; a core that matches an
    earlier one (the same drift-tolerant test between any pair of their ``lag``-scan blocks does
    not fire) gets its name again, so a reversible sequence reads "unknown 1 → unknown 2 → unknown 1".
@@ -26,6 +27,8 @@ from .pattern_novelty import PatternStack, novelty_profile, novelty_ratio, prepa
 from .regimes import Assembly, Change, RampFn, assemble_regimes, default_lag, ramp_window
 
 UNKNOWN = "unknown"
+BASELINE_FACTOR = 3.0
+"""The change threshold is at least this many times the lower-quartile excess of the profile."""
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,14 @@ class PatternRegimes:
     novelty:   (n_scans,) drift-unexplained change ratio at each boundary (NaN at 0)
     threshold: the ratio above which a boundary counts as changing
     lag:       scans averaged on each side of a boundary
+    dof:       degrees of freedom of one comparison (the ratio's noise spread is √(2/dof))
     """
 
     assembly: Assembly
     novelty: np.ndarray
     threshold: float
     lag: int
+    dof: int
 
 
 def _blocks(core: tuple[int, int], lag: int, max_blocks: int = 6) -> list[tuple[int, int]]:
@@ -113,7 +118,7 @@ def novelty_threshold(dof: int, min_excess: float = 0.12, n_sigma: float = 8.0) 
     return 1.0 + max(min_excess, n_sigma * np.sqrt(2.0 / max(dof, 1)))
 
 
-def detect_regimes_from_patterns(intensity: np.ndarray, times_s: np.ndarray, *, min_regime_scans: int = 3,
+def find_pattern_regimes(intensity: np.ndarray, times_s: np.ndarray, *, min_regime_scans: int = 3,
                                  lag: Optional[int] = None, window_pts: Optional[int] = None,
                                  min_excess: float = 0.12, progress: Optional[ProgressFn] = None,
                                  cancel: Optional[CancelToken] = None) -> PatternRegimes:
@@ -126,7 +131,10 @@ def detect_regimes_from_patterns(intensity: np.ndarray, times_s: np.ndarray, *, 
     lag = default_lag(n) if lag is None else int(lag)
     stack = prepare_patterns(intensity, window_pts)
     profile = novelty_profile(stack, lag, progress=progress, cancel=cancel)
-    threshold = novelty_threshold(profile.dof, min_excess)
+    # the drift expansion's own error grows with the counts like a real change does, so the floor
+    # also follows the quiet part of the profile (its lower quartile) with a safety factor
+    floor = 1.0 + BASELINE_FACTOR * (float(np.nanpercentile(profile.ratio, 25)) - 1.0)
+    threshold = max(novelty_threshold(profile.dof, min_excess), floor)
     raised = np.nan_to_num(profile.ratio, nan=0.0) > threshold
     cores = cores_between(n, raised_runs(raised, max_gap=lag))
     labels = name_cores(stack, cores, lag, threshold, cancel)
@@ -134,4 +142,4 @@ def detect_regimes_from_patterns(intensity: np.ndarray, times_s: np.ndarray, *, 
     assembly = assemble_regimes(n, cores, labels, [()] * len(cores), ramp, min_regime_scans)
     relabelled = renumber([r.label for r in assembly.regimes])
     regimes = tuple(type(r)(lab, r.first_scan, r.last_scan, r.phases) for r, lab in zip(assembly.regimes, relabelled))
-    return PatternRegimes(Assembly(regimes, assembly.changes), profile.ratio, threshold, lag)
+    return PatternRegimes(Assembly(regimes, assembly.changes), profile.ratio, threshold, lag, profile.dof)

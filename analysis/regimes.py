@@ -20,9 +20,11 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 from scipy.stats import chi2 as chi2_dist
 
-from .change_points import cores_between, fit_ramp, raised_runs
+from .change_points import add_slow_changes, cores_between, fit_ramp, raised_runs
 
 NO_PHASE = "no phase"
+SLOW_LAG_FACTOR = 3
+"""The long lag (for gradual changes) is this many times the short one."""
 
 
 @dataclass(frozen=True)
@@ -46,20 +48,28 @@ class Change:
     onset: int
     end: int
     strength: float
+    tau0: float = 0.0
+    tau1: float = 0.0
 
 
 RampFn = Callable[[tuple[int, int], tuple[int, int]], Change]
 
 
-def default_lag(n_scans: int) -> int:
-    """Scans averaged on each side of a boundary: ~n/35, between 2 and 8 (a transition spans
-    roughly a tenth of a half-cycle, so the averaged blocks stay inside one regime)."""
-    return int(np.clip(round(n_scans / 35.0), 2, 8))
+def default_lag(n_scans: int, per_scans: float = 35.0) -> int:
+    """Scans averaged on each side of a boundary: ~n/``per_scans``, between 2 and 8 (a transition
+    spans roughly a tenth of a half-cycle, so the averaged blocks stay inside one regime)."""
+    return int(np.clip(round(n_scans / per_scans), 2, 8))
+
+
+FRACTION_LAG_PER_SCANS = 60.0
+"""Fractions are cleaner evidence than patterns, so their blocks are shorter (short regimes keep
+a core); gradual changes are caught by the long lag (:data:`SLOW_LAG_FACTOR`)."""
 
 
 def ramp_window(core_a: tuple[int, int], core_b: tuple[int, int], lag: int) -> tuple[int, int]:
-    """Scans to fit a ramp in: the gap between two cores plus up to max(3, 2·lag) core scans each side."""
-    extra = max(3, 2 * lag)
+    """Scans to fit a ramp in: the gap between two cores plus up to max(10, 3·SLOW_LAG_FACTOR·lag)
+    core scans each side (a slow change may reach well into the cores found for it)."""
+    extra = max(10, 3 * SLOW_LAG_FACTOR * lag)
     return max(core_a[0], core_a[1] - extra), min(core_b[1], core_b[0] + extra)
 
 
@@ -94,9 +104,11 @@ def present_phases(fractions: np.ndarray, errors: np.ndarray, core: tuple[int, i
 def fraction_cores(fractions: np.ndarray, errors: np.ndarray, lag: int,
                    false_alarm: float = 1e-4) -> list[tuple[int, int]]:
     """Stable cores: scans outside runs of boundaries whose χ² exceeds its ``false_alarm`` quantile."""
-    stat = fraction_statistic(fractions, errors, lag)
     limit = chi2_dist.isf(false_alarm, df=fractions.shape[1])
-    return cores_between(fractions.shape[0], raised_runs(stat > limit, max_gap=lag))
+    runs = raised_runs(fraction_statistic(fractions, errors, lag) > limit, max_gap=lag)
+    slow = fraction_statistic(fractions, errors, SLOW_LAG_FACTOR * lag)
+    runs = add_slow_changes(runs, slow, slow > limit, SLOW_LAG_FACTOR * lag)
+    return cores_between(fractions.shape[0], runs)
 
 
 def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray, lag: int) -> RampFn:
@@ -105,7 +117,7 @@ def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray
         lo, hi = ramp_window(core_a, core_b, lag)
         sl = slice(lo, hi + 1)
         fit = fit_ramp(times_s[sl], fractions[sl], 1.0 / np.maximum(errors[sl], 1e-6) ** 2)
-        return Change(lo + fit.onset, lo + fit.end, max(fit.chi2_flat - fit.chi2, 0.0))
+        return Change(lo + fit.onset, lo + fit.end, max(fit.chi2_flat - fit.chi2, 0.0), fit.tau0, fit.tau1)
     return ramp
 
 
@@ -129,34 +141,109 @@ class Assembly:
     changes: tuple[Change, ...]
 
 
+LabelFn = Callable[[tuple[int, int]], tuple[str, tuple[str, ...]]]
+
+
+def _date(n_scans: int, cores: list, ramp: RampFn) -> tuple[list, list, list]:
+    changes = [ramp(cores[k], cores[k + 1]) for k in range(len(cores) - 1)]
+    starts = [0] + [c.end + 1 for c in changes]
+    ends = [c.onset - 1 for c in changes] + [n_scans - 1]
+    return changes, starts, ends
+
+
 def assemble_regimes(n_scans: int, cores: list[tuple[int, int]], labels: list[str],
-                     phases: list[tuple[str, ...]], ramp: RampFn, min_regime_scans: int) -> Assembly:
+                     phases: list[tuple[str, ...]], ramp: RampFn, min_regime_scans: int,
+                     relabel: Optional[LabelFn] = None) -> Assembly:
     """Merge neighbouring cores with the same label, date each change with ``ramp``, and drop
     regimes shorter than ``min_regime_scans`` (shortest first, then re-date), so a brief flicker
-    of labels inside one long change does not become a regime of its own."""
+    of labels inside one long change does not become a regime of its own.
+
+    ``relabel`` (optional) names a regime from its dated extent (first, last): the core of a
+    regime may still hold the tail of a slow change, its dated extent does not. Cores are then
+    relabelled and merged until the names stop changing.
+    """
     cores, labels, phases = list(cores), list(labels), list(phases)
-    while True:
+    for _ in range(4 * len(cores) + 4):
         cores, labels, phases = _merge_same(cores, labels, phases)
-        changes = [ramp(cores[k], cores[k + 1]) for k in range(len(cores) - 1)]
-        starts = [0] + [c.end + 1 for c in changes]
-        ends = [c.onset - 1 for c in changes] + [n_scans - 1]
+        changes, starts, ends = _date(n_scans, cores, ramp)
         lengths = [e - s + 1 for s, e in zip(starts, ends)]
         short = [k for k, length in enumerate(lengths) if length < min_regime_scans]
-        if not short or len(cores) == 1:
+        if short and len(cores) > 1:
+            drop = min(short, key=lambda k: (lengths[k], cores[k][1] - cores[k][0]))
+            del cores[drop], labels[drop], phases[drop]
+            continue
+        if relabel is None:
             break
-        drop = min(short, key=lambda k: (lengths[k], cores[k][1] - cores[k][0]))
-        del cores[drop], labels[drop], phases[drop]
+        named = [relabel((s, e)) for s, e in zip(starts, ends)]
+        if [n[0] for n in named] == labels:
+            break
+        labels, phases = [n[0] for n in named], [n[1] for n in named]
     regimes = tuple(Regime(lab, s, max(e, s), ph) for lab, s, e, ph in zip(labels, starts, ends, phases))
     return Assembly(regimes=regimes, changes=tuple(changes))
 
 
+def plateau_gain(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray, window: tuple[int, int],
+                 first: Change, second: Change) -> float:
+    """Δχ² by which a plateau between two dated changes beats one straight ramp over ``window``.
+
+    Small values mean the "regime" in between is just the middle of one slow change.
+    """
+    sl = slice(window[0], window[1] + 1)
+    t, v = times_s[sl], fractions[sl]
+    w = 1.0 / np.maximum(errors[sl], 1e-6) ** 2
+    one = fit_ramp(t, v, w)
+
+    def unit(c: Change) -> np.ndarray:
+        return np.clip((t - c.tau0) / max(c.tau1 - c.tau0, 1e-12), 0.0, 1.0)
+
+    r1, r2 = unit(first), unit(second)
+    design = np.column_stack([1.0 - r1, r1 - r2, r2])
+    chi2_two = 0.0
+    for j in range(v.shape[1]):
+        sw = np.sqrt(w[:, j])
+        coef, *_ = np.linalg.lstsq(design * sw[:, None], v[:, j] * sw, rcond=None)
+        chi2_two += float((((design @ coef) - v[:, j]) ** 2 * w[:, j]).sum())
+    return one.chi2 - chi2_two
+
+
+def drop_midway_regimes(assembly_fn: Callable[[list], Assembly], cores: list, times_s: np.ndarray,
+                        fractions: np.ndarray, errors: np.ndarray, lag: int, false_alarm: float) -> Assembly:
+    """Re-assemble without inner regimes that a single ramp explains as well as a plateau does."""
+    limit = chi2_dist.isf(false_alarm, df=fractions.shape[1] + 2)
+    cores = list(cores)
+    while True:
+        assembly = assembly_fn(cores)
+        regs, ch = assembly.regimes, assembly.changes
+        gains = []
+        for k in range(1, len(regs) - 1):
+            window = ramp_window((regs[k - 1].first_scan, regs[k - 1].last_scan),
+                                 (regs[k + 1].first_scan, regs[k + 1].last_scan), lag)
+            gains.append((plateau_gain(times_s, fractions, errors, window, ch[k - 1], ch[k]), k))
+        weak = [g for g in gains if g[0] < limit]
+        if not weak:
+            return assembly
+        k = min(weak)[1]
+        mid = (regs[k].first_scan + regs[k].last_scan) // 2
+        cores = [c for c in cores if not (regs[k].first_scan <= c[0] and c[1] <= regs[k].last_scan)]
+        cores = [c for c in cores if not (c[0] <= mid <= c[1])]
+
+
 def detect_fraction_regimes(fractions: np.ndarray, errors: np.ndarray, names: Sequence[str],
                             times_s: np.ndarray, *, min_regime_scans: int = 3, min_fraction: float = 0.04,
-                            lag: Optional[int] = None) -> Assembly:
+                            lag: Optional[int] = None, false_alarm: float = 1e-4) -> Assembly:
     """Regimes from per-scan phase fractions (n_scans, n_phases) ± errors; see the module docstring."""
-    lag = default_lag(fractions.shape[0]) if lag is None else int(lag)
-    cores = fraction_cores(fractions, errors, lag)
-    phases = [present_phases(fractions, errors, c, names, min_fraction) for c in cores]
-    labels = ["/".join(p) if p else NO_PHASE for p in phases]
-    return assemble_regimes(fractions.shape[0], cores, labels, phases,
-                            fraction_ramp(times_s, fractions, errors, lag), min_regime_scans)
+    lag = default_lag(fractions.shape[0], FRACTION_LAG_PER_SCANS) if lag is None else int(lag)
+    n = fractions.shape[0]
+    ramp = fraction_ramp(times_s, fractions, errors, lag)
+
+    def relabel(extent: tuple[int, int]) -> tuple[str, tuple[str, ...]]:
+        found = present_phases(fractions, errors, extent, names, min_fraction)
+        return ("/".join(found) if found else NO_PHASE), found
+
+    def assembly_fn(cores: list) -> Assembly:
+        named = [relabel(c) for c in cores]
+        return assemble_regimes(n, cores, [m[0] for m in named], [m[1] for m in named], ramp,
+                                min_regime_scans, relabel)
+
+    cores = fraction_cores(fractions, errors, lag, false_alarm)
+    return drop_midway_regimes(assembly_fn, cores, times_s, fractions, errors, lag, false_alarm)
