@@ -77,7 +77,8 @@ def run_task(task: FitTask, report: Optional[Callable[[int], None]] = None) -> T
                    np.zeros(m, dtype=bool))
     notify = report if report is not None else (task.progress.put if task.progress is not None else None)
     layout = None if task.options.engine == "lmfit" else linear_layout(model, fixed_names(model))
-    if layout is not None and np.all(np.asarray(task.seed_links) < 0) and all(task.seeds):
+    clean = np.all(np.isfinite(task.y)) and (task.sigma is None or np.all(task.sigma > 0))
+    if layout is not None and clean and np.all(np.asarray(task.seed_links) < 0) and all(task.seeds):
         for start in range(0, m, BATCH_SIZE):
             if task.cancel is not None and task.cancel.is_set():
                 raise Cancelled()

@@ -37,7 +37,7 @@ import numpy as np
 from .fit_engine import Solution, fixed_names, linear_layout, solve_fast, solve_lmfit
 from .fit_windows import FitWindow
 from .peak_finding import estimated_sigma
-from .peak_models import SHAPE_PARAMS, height_per_area
+from .peak_models import height_per_area
 from .window_model import WindowModel
 
 
@@ -112,9 +112,30 @@ def window_slice(x_deg: np.ndarray, window: FitWindow) -> slice:
 
 
 def _weights(y, sigma):
-    if sigma is not None:
-        return 1.0 / np.maximum(np.asarray(sigma, dtype=float), 1e-300)
-    return 1.0 / estimated_sigma(y)
+    """1/σ per point; non-positive given σ are replaced by the smallest positive one."""
+    if sigma is None:
+        return 1.0 / estimated_sigma(y)
+    sigma = np.asarray(sigma, dtype=float)
+    ok = sigma > 0
+    if not ok.any():
+        return 1.0 / estimated_sigma(y)
+    return 1.0 / np.where(ok, sigma, sigma[ok].min())
+
+
+def window_data(x_deg, y, window: FitWindow, sigma=None):
+    """(x, y, sigma) inside the window with non-finite points dropped; raises ValueError when too
+    few points are left to determine the window's parameters."""
+    sel = window_slice(x_deg, window)
+    xw, yw = x_deg[sel], np.asarray(y, dtype=float)[sel]
+    sw = None if sigma is None else np.asarray(sigma, dtype=float)[sel]
+    finite = np.isfinite(yw) & (np.isfinite(sw) if sw is not None else True)
+    if not finite.all():
+        xw, yw, sw = xw[finite], yw[finite], None if sw is None else sw[finite]
+    need = len(window.param_names) + 2
+    if xw.size < need:
+        raise ValueError(f"window {window.label} holds {xw.size} usable points of the scan; "
+                         f"fitting it needs at least {need}")
+    return xw, yw, sw
 
 
 def _solve(model, y, weights, v0, wide, extra_fixed, options) -> Solution:
@@ -200,12 +221,14 @@ def fit_scan(x_deg: np.ndarray, y: np.ndarray, window: FitWindow, seed: Seed = N
            guess (given initial centers plus automatic peak finding for ``None`` entries)
     sigma: per-point standard uncertainties of ``y``, or None to estimate the noise from the data
     model: a prebuilt :class:`WindowModel` for this window and grid (saves ~0.1 ms per call)
+
+    Non-finite points (gaps, masked detector pixels) are left out. Raises ValueError when the
+    window holds too few points.
     """
-    x_deg = np.asarray(x_deg, dtype=float)
-    sel = window_slice(x_deg, window)
-    yw = np.asarray(y, dtype=float)[sel]
-    model = model if model is not None else WindowModel(window, x_deg[sel])
-    weights = _weights(yw, None if sigma is None else np.asarray(sigma)[sel])
+    xw, yw, sw = window_data(np.asarray(x_deg, dtype=float), y, window, sigma)
+    if model is None or model.x.shape != xw.shape or not np.array_equal(model.x, xw):
+        model = WindowModel(window, xw)
+    weights = _weights(yw, sw)
     seed_map = seed.seed() if isinstance(seed, ScanFit) else seed
     v0 = model.seeded_guess(yw, seed_map) if seed_map else model.fresh_guess(yw)
     sol, wide, flags = _solve(model, yw, weights, v0, False, frozenset(), options), False, []
@@ -304,4 +327,4 @@ def _heights(model: WindowModel, v, cov):
     return np.array(hs), np.array(errs)
 
 
-__all__ = ["FitOptions", "ScanFit", "fit_scan", "window_slice", "SHAPE_PARAMS"]
+__all__ = ["FitOptions", "ScanFit", "fit_scan", "window_slice", "window_data"]

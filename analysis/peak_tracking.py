@@ -32,6 +32,7 @@ def track_maxima(x_deg: np.ndarray, y: np.ndarray, order: list[tuple[int, int]],
     n_peaks = centers0.size
     step = float(np.median(np.diff(x_deg)))
     half = np.maximum(np.round(fwhm0 / step).astype(int), 2)
+    y = np.where(np.isfinite(y), y, 0.0)  # gaps cannot hold a maximum
     smooth = (y[:, :-2] + y[:, 1:-1] + y[:, 2:]) / 3.0
     xs = x_deg[1:-1]
     floor = np.median(smooth, axis=1) + k_noise * _noise_rows(y)

@@ -92,6 +92,10 @@ def fit_series(series: ScanSeries, windows: Sequence[FitWindow], *, direction: s
 
 def _window_data(series, x, window):
     sel = window_slice(x, window)
+    need = len(window.param_names) + 2
+    if sel.stop - sel.start < need:
+        raise ValueError(f"window {window.label} holds {max(sel.stop - sel.start, 0)} points of the "
+                         f"series; fitting it needs at least {need}")
     sigma = None if series.sigma is None else series.sigma[:, sel]
     return sel, x[sel], series.intensity[:, sel], sigma
 

@@ -159,3 +159,25 @@ def test_missing_component_is_flagged_poor_fit():
                                       options=FitOptions(rwp_max=good.rwp * 1.5)).flags
     assert "poor_fit" in fit_scan(X, y, FitWindow(20.0, 26.0, (22.2, 23.7)),
                                   options=FitOptions(rwp_max=good.rwp * 0.5)).flags
+
+
+def test_gaps_are_left_out_and_empty_windows_refused():
+    y = np.random.default_rng(14).poisson(clean("pseudo_voigt")).astype(float)
+    window = FitWindow(20.0, 26.0, (22.2, 23.7))
+    gappy = y.copy()
+    gappy[40:60] = np.nan                    # a masked stretch of background, 20.8-21.2 deg
+    keep = np.isfinite(gappy)
+    a = fit_scan(X, gappy, window)
+    b = fit_scan(X[keep], y[keep], window)   # the same points, without the gap markers
+    assert np.allclose(a.values, b.values, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="usable points"):
+        fit_scan(X, y, FitWindow(40.0, 45.0, (42.0,)))
+
+
+def test_zero_sigma_points_do_not_dominate():
+    truth = clean("pseudo_voigt")
+    y = np.random.default_rng(15).poisson(truth).astype(float)
+    sigma = np.sqrt(truth)
+    sigma[::50] = 0.0                        # e.g. dead pixels reported with zero uncertainty
+    fit = fit_scan(X, y, FitWindow(20.0, 26.0, (22.2, 23.7)), sigma=sigma)
+    assert np.all(np.abs(fit.center - [22.2, 23.7]) < 4 * fit.center_err)
