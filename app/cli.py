@@ -8,23 +8,26 @@ from typing import Sequence
 
 from analysis.errors import InputError
 
-SUBCOMMANDS = ("info",)
+SUBCOMMANDS = ("info", "figure")
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from .commands import figure, info
+
     parser = argparse.ArgumentParser(
         prog="operando-xrd",
-        description="Operando X-ray diffraction: open the GUI (no arguments) or run a headless subcommand.",
+        description="Operando X-ray diffraction. Without a command: open the GUI "
+                    "(operando-xrd [PATHS] [--demo] [--echem FILE]).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    info = sub.add_parser("info", help="print what a file or folder holds and exit")
-    info.add_argument("path", nargs="+", help="pattern file, folder of patterns, or HDF5/NeXus file")
-    info.add_argument("--wavelength", type=float, default=None, help="wavelength in Å (overrides the file)")
+    for module in (info, figure):
+        module.add_parser(sub)
     return parser
 
 
 def _build_gui_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="operando-xrd", description="Open the operando-xrd window.")
+    parser = argparse.ArgumentParser(prog="operando-xrd", description="Open the operando-xrd window.",
+                                     epilog=f"headless commands: {', '.join(SUBCOMMANDS)} (operando-xrd COMMAND -h)")
     parser.add_argument("paths", nargs="*", help="pattern files, a folder or an HDF5/NeXus file to open")
     parser.add_argument("--demo", action="store_true", help="open the bundled sample operando series")
     parser.add_argument("--echem", default=None, help="electrochemistry file (CSV or EC-Lab .mpt)")
@@ -33,10 +36,10 @@ def _build_gui_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS or argv[:1] in (["-h"], ["--help"]):
+    if argv and argv[0] in SUBCOMMANDS:
         args = _build_parser().parse_args(argv)
         try:
-            return _run_subcommand(args)
+            return args.run(args)
         except InputError as exc:
             print(f"operando-xrd: {exc}", file=sys.stderr)
             return 2
@@ -44,15 +47,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.close()
             return 0
     return _run_gui(_build_gui_parser().parse_args(argv))
-
-
-def _run_subcommand(args: argparse.Namespace) -> int:
-    if args.command == "info":
-        from .info import describe_input
-
-        print(describe_input(args.path if len(args.path) > 1 else args.path[0], wavelength_A=args.wavelength))
-        return 0
-    raise AssertionError(f"unhandled command {args.command}")
 
 
 def _run_gui(args: argparse.Namespace) -> int:

@@ -43,3 +43,31 @@ def test_info_on_bad_input_exits_nonzero_naming_the_file(tmp_path, capsys, conte
 def test_info_on_missing_path(tmp_path, capsys):
     assert main(["info", str(tmp_path / "nope")]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_figure_writes_png_of_the_preset_size(tmp_path, capsys):
+    from PIL import Image
+
+    _write_folder(tmp_path / "series")
+    out = tmp_path / "fig.png"
+    assert main(["figure", str(tmp_path / "series"), "-o", str(out), "--preset", "rsc-single",
+                 "--window", "15:25", "--dpi", "100"]) == 0
+    with Image.open(out) as im:
+        width_px = im.size[0]
+    assert width_px == pytest.approx(8.3 / 2.54 * 100, abs=1)  # RSC single column, 8.3 cm at 100 dpi
+
+
+def test_figure_with_echem_and_svg_keeps_text(tmp_path):
+    _write_folder(tmp_path / "series")
+    echem = tmp_path / "echem.csv"
+    echem.write_text("time_s,voltage_V\n0,2.5\n100,3.0\n200,3.5\n")
+    out = tmp_path / "fig.svg"
+    assert main(["figure", str(tmp_path / "series"), "-o", str(out), "--echem", str(echem)]) == 0
+    assert "Voltage (V)" in out.read_text()
+
+
+def test_figure_unknown_format_is_a_clear_error(tmp_path, capsys):
+    _write_folder(tmp_path / "series")
+    assert main(["figure", str(tmp_path / "series"), "-o", str(tmp_path / "fig.docx")]) == 2
+    err = capsys.readouterr().err
+    assert "fig.docx" in err and "format" in err and err.count("fig.docx") == 1

@@ -33,11 +33,15 @@ def describe_series(series: ScanSeries) -> str:
     return "\n".join(lines)
 
 
-def describe_input(path_or_paths, *, wavelength_A: float | None = None) -> str:
-    """Load ``path_or_paths`` and describe it; raises InputError on bad input."""
-    from analysis.readers import load_series
+def add_parser(sub) -> None:
+    p = sub.add_parser("info", help="print what a file or folder holds and exit")
+    p.add_argument("path", nargs="+", help="pattern file, folder of patterns, or HDF5/NeXus file")
+    p.add_argument("--wavelength", type=float, default=None, help="wavelength in Å (overrides the file)")
+    p.set_defaults(run=run)
 
-    series = load_series(path_or_paths)
-    if wavelength_A:
-        series = series.with_wavelength(wavelength_A)
-    return describe_series(series)
+
+def run(args) -> int:
+    from .inputs import load_input_series
+
+    print(describe_series(load_input_series(args.path, args.wavelength)))
+    return 0
