@@ -6,18 +6,31 @@ and ask for changes through its setters (which clamp and validate, then emit).
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from analysis import echem as ec
+from analysis.errors import InputError
 from analysis.series import ScanSeries
 
 SCALINGS = ("linear", "sqrt", "log")
 COLORMAPS = ("viridis", "cividis", "inferno", "magma", "plasma", "turbo", "grey")
 Y_AXES = ("scan", "time_h")
 Y_AXIS_LABELS = {"scan": "Scan", "time_h": "Time (h)"}
+ECHEM_QUANTITIES = ("voltage", "x")
+ECHEM_LABELS = {"voltage": "Voltage (V)", "x": "Na content x"}
+
+
+@dataclass(frozen=True)
+class SodiumParameters:
+    """Faraday's-law inputs of :func:`analysis.echem.sodium_content` (mass in g, molar mass in g/mol)."""
+
+    active_mass_g: float
+    molar_mass_g_mol: float
+    x0: float
 
 
 class Session(QObject):
@@ -32,6 +45,7 @@ class Session(QObject):
     scan_changed = Signal(int)
     display_changed = Signal()
     source_changed = Signal(str)
+    background_changed = Signal()
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -45,6 +59,14 @@ class Session(QObject):
         self.y_axis = "scan"
         self.clock_offset_s = 0.0
         self._voltage_at_scans: Optional[np.ndarray] = None
+        self.sodium: Optional[SodiumParameters] = None
+        self.echem_quantity = "voltage"
+        # a derived display array, never a replacement of the data: backgrounds of one series
+        self.background: Optional[np.ndarray] = None
+        self.background_label = ""
+        self.subtract_background = False
+        self._background_of: Optional[ScanSeries] = None
+        self._subtracted: Optional[np.ndarray] = None
 
     # -- data ---------------------------------------------------------------------------
     def set_series(self, series: Optional[ScanSeries], label: str = "") -> None:
@@ -164,3 +186,71 @@ class Session(QObject):
             index = np.concatenate([[-0.5], np.arange(mid.size, dtype=float), [mid.size - 0.5]])
             y = np.interp(t_s, knots_s, index)
         return np.where((t_s >= knots_s[0]) & (t_s <= knots_s[-1]), y, np.nan)
+
+    # -- Na content x instead of voltage -------------------------------------------------
+    def set_sodium(self, params: Optional[SodiumParameters]) -> None:
+        """Set (or clear) the Faraday's-law inputs; re-draws whatever shows the echem record."""
+        self.sodium = params
+        self.echem_changed.emit(self.echem)
+
+    def set_echem_quantity(self, quantity: str) -> None:
+        """Show ``"voltage"`` or Na content ``"x"`` (x needs :meth:`set_sodium` first)."""
+        self._set_display("echem_quantity", quantity, ECHEM_QUANTITIES)
+
+    def sodium_content(self) -> Optional[np.ndarray]:
+        """(n_echem,) Na content x at each echem point, or None (no parameters, or no current/capacity)."""
+        if self.echem is None or self.sodium is None:
+            return None
+        try:
+            return ec.sodium_content(self.echem, **asdict(self.sodium))
+        except InputError:
+            return None
+
+    def sodium_at_scans(self) -> Optional[np.ndarray]:
+        """(n_scans,) Na content x at each scan's mid-exposure (NaN outside the record), or None."""
+        if self.series is None or self.sodium_content() is None:
+            return None
+        return ec.sodium_at_scans(self.echem, self.series, clock_offset_s=self.clock_offset_s, **asdict(self.sodium))
+
+    def shown_echem_quantity(self) -> str:
+        """The quantity the voltage panel shows: "x" only when asked for and computable."""
+        return "x" if self.echem_quantity == "x" and self.sodium_content() is not None else "voltage"
+
+    def echem_values(self) -> Optional[np.ndarray]:
+        """(n_echem,) the shown quantity at every echem point (V or x), or None."""
+        if self.echem is None:
+            return None
+        if self.shown_echem_quantity() == "x":
+            return self.sodium_content()
+        return np.asarray(self.echem.voltage_V, dtype=float)
+
+    def echem_values_at_scans(self) -> Optional[np.ndarray]:
+        """(n_scans,) the shown quantity at each scan (V or x), or None."""
+        return self.sodium_at_scans() if self.shown_echem_quantity() == "x" else self.voltage_at_scans()
+
+    # -- background-subtracted map (a display array derived from the series) --------------------
+    def set_background(self, series: ScanSeries, background: Optional[np.ndarray], label: str = "") -> None:
+        """Backgrounds (n_scans, n_points) of ``series``; ignored unless it is still the open series."""
+        if series is not self.series:
+            return
+        self.background, self.background_label, self._background_of = background, label, series
+        self._subtracted = None if background is None else series.intensity - background
+        self.background_changed.emit()
+
+    def set_subtract_background(self, on: bool) -> None:
+        if bool(on) != self.subtract_background:
+            self.subtract_background = bool(on)
+            self.background_changed.emit()
+
+    def has_background(self) -> bool:
+        """True when backgrounds of the open series are at hand."""
+        return self.series is not None and self.background is not None and self._background_of is self.series
+
+    def showing_subtracted(self) -> bool:
+        return self.subtract_background and self.has_background()
+
+    def map_intensity(self) -> Optional[np.ndarray]:
+        """(n_scans, n_points) what the map shows: the raw intensity, or raw − background."""
+        if self.series is None:
+            return None
+        return self._subtracted if self.showing_subtracted() else self.series.intensity
