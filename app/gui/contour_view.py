@@ -74,6 +74,7 @@ class ContourView(pg.GraphicsLayoutWidget):
         session.series_changed.connect(self._on_series_changed)
         session.scan_changed.connect(self._on_scan_changed)
         session.display_changed.connect(self._on_display_changed)
+        session.background_changed.connect(self._on_background_changed)
         self._shown_scaling: Optional[str] = None
         self._shown_y_axis: Optional[str] = None
         self._on_display_changed()
@@ -106,9 +107,14 @@ class ContourView(pg.GraphicsLayoutWidget):
             self._place_image()
             self._on_scan_changed(session.current_scan)
 
+    @Slot()
+    def _on_background_changed(self) -> None:
+        if self._session.series is not None:
+            self._draw_image()
+
     def _draw_image(self) -> None:
         session = self._session
-        image = scale_intensity(session.series.intensity, session.scaling)
+        image = scale_intensity(session.map_intensity(), session.scaling)
         levels = robust_levels(image)
         self.image_item.setImage(image, autoLevels=False, levels=levels)
         self.histogram.setLevels(*levels)
@@ -160,7 +166,7 @@ class ContourView(pg.GraphicsLayoutWidget):
         col = int(np.clip(np.searchsorted(series.x, point.x()), 0, series.n_points - 1))
         row = self._session.scan_at_y(point.y())
         self.hovered.emit(f"{AXIS_LABELS[series.x_kind].split(' ')[0]} = {point.x():.4f}   scan {row}   "
-                          f"I = {series.intensity[row, col]:.4g}")
+                          f"I = {self._session.map_intensity()[row, col]:.4g}")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         delta = _STEP_KEYS.get(Qt.Key(event.key()))

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 
 from analysis.axis import AXIS_LABELS
 
 from .session import Session
-from .theme import LEFT_AXIS_WIDTH_PX, PATTERN_COLOR, PLOT_BACKGROUND
+from .theme import BACKGROUND_COLOR, LEFT_AXIS_WIDTH_PX, PATTERN_COLOR, PLOT_BACKGROUND
 
 
 class PatternView(pg.GraphicsLayoutWidget):
-    """One curve: intensity of ``session.current_scan`` against the series' x axis."""
+    """Intensity of ``session.current_scan`` against the series' x axis.
+
+    With backgrounds at hand: the raw pattern plus its background (dashed) while the map is raw,
+    the background-subtracted pattern while the map is subtracted.
+    """
 
     def __init__(self, session: Session, parent=None) -> None:
         super().__init__(parent)
@@ -24,6 +28,8 @@ class PatternView(pg.GraphicsLayoutWidget):
         self.plot_item.setLabel("left", "Intensity (a.u.)")
         self.plot_item.showGrid(x=True, y=True, alpha=0.15)
         self.curve: pg.PlotDataItem = self.plot_item.plot(pen=pg.mkPen(PATTERN_COLOR, width=1.2))
+        self.background_curve: pg.PlotDataItem = self.plot_item.plot(
+            pen=pg.mkPen(BACKGROUND_COLOR, width=1.2, style=Qt.PenStyle.DashLine))
         self.plot_item.enableAutoRange(axis="y")
         self.plot_item.setAutoVisible(y=True)   # y follows the visible 2θ window when zoomed
         self._margin = pg.GraphicsWidget()
@@ -32,6 +38,7 @@ class PatternView(pg.GraphicsLayoutWidget):
         session.series_changed.connect(self._on_series_changed)
         session.scan_changed.connect(self._on_scan_changed)
         session.echem_changed.connect(self._on_echem_changed)
+        session.background_changed.connect(self._on_background_changed)
         self._on_series_changed(session.series)
 
     def set_right_margin(self, width_px: int) -> None:
@@ -43,6 +50,7 @@ class PatternView(pg.GraphicsLayoutWidget):
     def _on_series_changed(self, series) -> None:
         if series is None:
             self.curve.setData([], [])
+            self.background_curve.setData([], [])
             self.plot_item.setTitle("")
             return
         self.plot_item.setLabel("bottom", AXIS_LABELS[series.x_kind])
@@ -52,13 +60,24 @@ class PatternView(pg.GraphicsLayoutWidget):
     def _on_echem_changed(self, _echem) -> None:
         self._on_scan_changed(self._session.current_scan)
 
+    @Slot()
+    def _on_background_changed(self) -> None:
+        self._on_scan_changed(self._session.current_scan)
+
     @Slot(int)
     def _on_scan_changed(self, index: int) -> None:
         series = self._session.series
         if series is None:
             return
-        self.curve.setData(series.x, series.intensity[index])
+        session = self._session
+        self.curve.setData(series.x, session.map_intensity()[index])
+        overlay = session.has_background() and not session.showing_subtracted()
+        self.background_curve.setData(series.x if overlay else [], session.background[index] if overlay else [])
         title = f"Scan {index} of {series.n_scans}   ·   t = {series.time_s[index] / 3600.0:.3f} h"
+        if session.showing_subtracted():
+            title += "   ·   background subtracted"
+        elif overlay:
+            title += "   ·   <span style='color:%s'>- - background</span>" % BACKGROUND_COLOR
         volts = self._session.voltage_at_scans()
         if volts is not None and np.isfinite(volts[index]):
             title += f"   ·   {volts[index]:.3f} V"

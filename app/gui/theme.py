@@ -14,6 +14,7 @@ PLOT_BACKGROUND = "#141414"
 CURSOR_COLOR = "#ff5a5a"
 PATTERN_COLOR = "#e8e8e8"
 VOLTAGE_COLOR = "#4fc3f7"
+BACKGROUND_COLOR = "#ffb74d"
 LEFT_AXIS_WIDTH_PX = 62
 """Map and pattern plot share this left-axis width, so their 2θ axes line up pixel for pixel."""
 LUT_WIDTH_PX = 118

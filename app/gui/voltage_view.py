@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QLabel, QStackedWidget
 
-from .session import Session
+from .session import ECHEM_LABELS, Session
 from .theme import CURSOR_COLOR, PLOT_BACKGROUND, VOLTAGE_COLOR
 
 _HINT = ("No electrochemistry loaded.\n\nDrop a .csv or EC-Lab .mpt file here,\n"
@@ -69,8 +69,9 @@ class VoltageView(QStackedWidget):
             self.setCurrentIndex(0)
             self.curve.setData([], [])
             return
-        voltage = np.asarray(session.echem.voltage_V, dtype=float)
-        self.curve.setData(voltage[inside], y[inside])
+        values = session.echem_values()
+        self.plot_item.setLabel("bottom", ECHEM_LABELS[session.shown_echem_quantity()])
+        self.curve.setData(values[inside], y[inside])
         self.setCurrentIndex(1)
         self.plot_item.enableAutoRange(axis="x")
         self._on_scan_changed(session.current_scan)
@@ -78,7 +79,7 @@ class VoltageView(QStackedWidget):
     @Slot(int)
     def _on_scan_changed(self, index: int) -> None:
         session = self._session
-        volts = session.voltage_at_scans()
+        volts = session.echem_values_at_scans()
         if volts is None:
             return
         y = float(session.scan_y()[index])
