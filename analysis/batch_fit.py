@@ -49,7 +49,7 @@ def _residuals(model, y, w, v0, p, free, ties, m):
 
 
 def levenberg_marquardt(model: WindowModel, y: np.ndarray, w: np.ndarray, v0: np.ndarray,
-                        lo: np.ndarray, hi: np.ndarray, layout, max_iter: int = 60, ftol: float = 1e-10):
+                        lo: np.ndarray, hi: np.ndarray, layout, max_iter: int = 60, ftol: float = 1e-12):
     """Minimise Σ((f - y)·w)² per row from ``v0`` (m, p) inside [lo, hi] (m, p).
 
     Returns (values (m, p), weighted Jacobian at the solution (m, n, k), chisqr (m,),

@@ -17,7 +17,6 @@ from .cancel import Cancelled
 from .fit_engine import fixed_names, linear_layout
 from .fit_windows import FitWindow
 from .peak_finding import estimated_sigma_rows
-from .peak_models import area_per_height
 from .peak_fitting import FitOptions, fit_scan
 from .window_model import WindowModel
 
@@ -105,26 +104,11 @@ def run_task(task: FitTask, report: Optional[Callable[[int], None]] = None) -> T
     return out
 
 
-def _seed_vector(model: WindowModel, y: np.ndarray, seed) -> np.ndarray:
-    """Start values from a complete seed; a zero-area (absent) peak restarts from the data's
-    height at its held center, so the solver can find it if it has come back."""
-    if not all(n in seed for n in model.names):
-        return model.seeded_guess(y, seed)
-    v = model.apply_fixed(np.array([seed[n] for n in model.names], dtype=float))
-    bg = model.background(v)
-    for sl in model.peak_slices:
-        if not v[sl.start + 2] > 0:
-            h = max(float(np.interp(v[sl.start], model.x, y - bg)), 0.0)
-            v[sl.start + 2] = max(h, 1e-6) * area_per_height(model.window.model, v[sl.start + 1],
-                                                             tuple(v[sl.start + 3:sl.stop]))
-    return v
-
-
 def _run_batch(task: FitTask, model: WindowModel, layout, out: TaskRows, ks: np.ndarray) -> None:
     """Solve scans ``ks`` of the task together; refit the rejected ones one by one."""
     y = np.asarray(task.y[ks], dtype=float)
     sigma = estimated_sigma_rows(y) if task.sigma is None else np.asarray(task.sigma[ks], dtype=float)
-    v0 = np.array([_seed_vector(model, y[j], task.seeds[k]) for j, k in enumerate(ks)])
+    v0 = np.array([model.seeded_guess(y[j], task.seeds[k]) for j, k in enumerate(ks)])
     opt = task.options
     sol = batch_solve(model, y, 1.0 / sigma, v0, layout, opt.absent_k, opt.redchi_max, opt.rwp_max)
     ok = np.flatnonzero(sol.accepted)

@@ -34,6 +34,7 @@ from typing import Mapping, Optional, Union
 
 import numpy as np
 
+from .batch_fit import batch_solve
 from .fit_engine import Solution, fixed_names, linear_layout, solve_fast, solve_lmfit
 from .fit_windows import FitWindow
 from .peak_finding import estimated_sigma
@@ -46,7 +47,9 @@ class FitOptions:
     """absent_k: significance (area / area_err) below which a peak is absent;
     redchi_max: reduced χ² above which a fit is retried and then flagged ``poor_fit``;
     rwp_max: the same for R_wp in percent (None: R_wp is reported but not judged);
-    engine: ``"auto"`` (fast unless a tie needs lmfit), ``"fast"`` or ``"lmfit"``."""
+    engine: ``"auto"`` (a vectorised Levenberg–Marquardt first, then scipy's bounded
+    trust-region solver if that result is not clean, lmfit when a tie needs it), ``"fast"``
+    (the trust-region solver only) or ``"lmfit"``."""
 
     absent_k: float = 3.0
     redchi_max: float = 10.0
@@ -231,6 +234,10 @@ def fit_scan(x_deg: np.ndarray, y: np.ndarray, window: FitWindow, seed: Seed = N
     weights = _weights(yw, sw)
     seed_map = seed.seed() if isinstance(seed, ScanFit) else seed
     v0 = model.seeded_guess(yw, seed_map) if seed_map else model.fresh_guess(yw)
+    quick = _quick_solve(model, yw, weights, v0, options)
+    if quick is not None:
+        absent = np.zeros(window.n_peaks, dtype=bool)
+        return _scan_fit(model, yw, weights, quick, absent, absent, [], options)
     sol, wide, flags = _solve(model, yw, weights, v0, False, frozenset(), options), False, []
     noise = 1.0 / float(np.max(weights))
     if not _acceptable(model, sol, v0, False, options, noise, yw, weights):
@@ -241,6 +248,24 @@ def fit_scan(x_deg: np.ndarray, y: np.ndarray, window: FitWindow, seed: Seed = N
             flags.append("recovered")
     sol, absent = _drop_absent(model, yw, weights, sol, v0, seed_map, wide, noise, options)
     return _scan_fit(model, yw, weights, sol, absent, _at_bound(model, sol, v0, wide) & ~absent, flags, options)
+
+
+def _quick_solve(model, y, weights, v0, options) -> Optional[Solution]:
+    """The vectorised Levenberg–Marquardt of :mod:`analysis.batch_fit` on this one scan; its
+    result is used only when it is clean (converged, every peak significant, nothing on a bound,
+    χ² acceptable), otherwise None and the careful path runs."""
+    if options.engine != "auto":
+        return None
+    layout = linear_layout(model, fixed_names(model))
+    if layout is None:
+        return None
+    b = batch_solve(model, y[None], weights[None], v0[None], layout, options.absent_k,
+                    options.redchi_max, options.rwp_max)
+    if not b.accepted[0]:
+        return None
+    free = layout[0]
+    return Solution(b.values[0], b.covariance[0], free, float(b.chisqr[0]), y.size, int(free.size),
+                    True, int(b.nfev[0]))
 
 
 def _drop_absent(model, y, weights, sol, v0, seed_map, wide, noise, options):

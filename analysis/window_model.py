@@ -144,16 +144,26 @@ class WindowModel:
         return free
 
     def seeded_guess(self, y: np.ndarray, seed: Mapping[str, float]) -> np.ndarray:
-        """Start values from a neighbour's result; missing or non-finite entries come from the data."""
-        v = self.fresh_guess(y, seed)
-        for n, i in self.index.items():
-            s = seed.get(n)
-            if s is not None and math.isfinite(s) and not n.endswith("_area"):
-                v[i] = s
-        for i, sl in enumerate(self.peak_slices):
-            a = seed.get(f"p{i}_area")
-            if a is not None and math.isfinite(a) and a > 0:
-                v[sl.start + 2] = a
+        """Start values from a neighbour's result; missing or non-finite entries come from the
+        data. A zero-area (absent) peak restarts from the data's height at its held center, so
+        the solver can find it if it has come back."""
+        given = [seed.get(n) for n in self.names]
+        if all(g is not None and math.isfinite(g) for g in given):
+            v = np.array(given, dtype=float)
+        else:
+            v = self.fresh_guess(y, seed)
+            for i, g in enumerate(given):
+                if g is not None and math.isfinite(g) and not self.names[i].endswith("_area"):
+                    v[i] = g
+            for sl in self.peak_slices:
+                a = given[sl.start + 2]
+                v[sl.start + 2] = a if a is not None and math.isfinite(a) else 0.0
+        bg = self.background(v)
+        for sl in self.peak_slices:
+            if not v[sl.start + 2] > 0:
+                h = max(float(np.interp(v[sl.start], self.x, y - bg)), 0.0)
+                shape = tuple(v[sl.start + 3:sl.stop])
+                v[sl.start + 2] = max(h, 1e-6) * area_per_height(self.window.model, v[sl.start + 1], shape)
         return self.apply_fixed(v)
 
     def apply_fixed(self, v: np.ndarray) -> np.ndarray:

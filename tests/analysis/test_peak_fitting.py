@@ -44,12 +44,13 @@ def test_known_answer_with_errors_matching_monte_carlo(model):
 def test_lmfit_engine_gives_the_fast_engine_numbers():
     y = np.random.default_rng(3).poisson(clean("pseudo_voigt")).astype(float)
     window = FitWindow(20.0, 26.0, (22.2, 23.7))
-    fast = fit_scan(X, y, window)
-    slow = fit_scan(X, y, window, options=FitOptions(engine="lmfit"))
-    # both solve the same problem to the optimizer's tolerance (1e-8 relative)
-    assert np.allclose(fast.values, slow.values, rtol=1e-5, atol=1e-6)
-    assert np.allclose(fast.stderr, slow.stderr, rtol=1e-3)
-    assert np.allclose(fast.height_err, slow.height_err, rtol=1e-3)
+    for engine in ("auto", "fast"):
+        fast = fit_scan(X, y, window, options=FitOptions(engine=engine))
+        slow = fit_scan(X, y, window, options=FitOptions(engine="lmfit"))
+        # the same minimum to the optimizers' tolerances: well within 1 % of a standard error
+        assert np.all(np.abs(fast.values - slow.values) < 0.01 * slow.stderr)
+        assert np.allclose(fast.stderr, slow.stderr, rtol=1e-3)
+        assert np.allclose(fast.height_err, slow.height_err, rtol=1e-3)
 
 
 def test_shared_fwhm_tie_and_general_expression_fallback():
@@ -64,7 +65,7 @@ def test_shared_fwhm_tie_and_general_expression_fallback():
     general = window.with_constraint("p1_fwhm", tied("p0_fwhm * 3 / 2 + 0 * p0_eta"))  # needs lmfit
     a, b = fit_scan(X, y, scaled), fit_scan(X, y, general)
     assert a.fwhm[1] == pytest.approx(1.5 * a.fwhm[0], rel=1e-12)
-    assert np.allclose(a.values, b.values, rtol=1e-5, atol=1e-6)
+    assert np.all(np.abs(a.values - b.values) < 0.01 * b.stderr)  # optimizer tolerance, as above
     assert np.allclose(a.fwhm_err, b.fwhm_err, rtol=1e-3)
     with pytest.raises(ValueError):
         fit_scan(X, y, general, options=FitOptions(engine="fast"))
@@ -136,8 +137,8 @@ def test_seeded_fit_matches_fresh_fit():
     window = FitWindow(20.0, 26.0, (None, None))
     fresh = fit_scan(X, y, window)
     seeded = fit_scan(X, y, window, seed=fresh)
-    # both end at the same minimum; the optimizer stops within ~1e-8 relative
-    assert np.allclose(fresh.values, seeded.values, rtol=1e-5, atol=1e-6)
+    # both end at the same minimum, to well within 1 % of a standard error
+    assert np.all(np.abs(fresh.values - seeded.values) < 0.01 * fresh.stderr)
 
 
 def test_bad_seed_recovers_from_a_fresh_guess():
