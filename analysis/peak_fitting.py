@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import Mapping, Optional, Union
 
+import lmfit
 import numpy as np
 
 from .batch_fit import batch_solve
@@ -97,6 +98,21 @@ class ScanFit:
     @property
     def absent(self) -> np.ndarray:
         return np.array(["absent" in f.split("|") for f in self.peak_flags])
+
+    def to_lmfit_params(self) -> lmfit.Parameters:
+        """The result as :class:`lmfit.Parameters` (values, standard errors, ties as expressions)."""
+        params = lmfit.Parameters()
+        constraints = self.window.constraint_map
+        for name, v, e in zip(self.names, self.values, self.stderr):
+            params.add(name, value=float(v))
+            params[name].stderr = float(e)
+        for name, c in constraints.items():
+            if c.kind == "fixed":
+                params[name].vary = False
+            elif c.kind == "tied":
+                params[name].expr = c.expr
+                params[name].stderr = float(self.stderr[self.names.index(name)])
+        return params
 
     def seed(self) -> dict[str, float]:
         """Parameter values to start the neighbouring scan from (absent peaks keep their last

@@ -182,3 +182,11 @@ def test_zero_sigma_points_do_not_dominate():
     sigma[::50] = 0.0                        # e.g. dead pixels reported with zero uncertainty
     fit = fit_scan(X, y, FitWindow(20.0, 26.0, (22.2, 23.7)), sigma=sigma)
     assert np.all(np.abs(fit.center - [22.2, 23.7]) < 4 * fit.center_err)
+
+
+def test_result_converts_to_lmfit_parameters():
+    y = np.random.default_rng(16).poisson(clean("pseudo_voigt")).astype(float)
+    fit = fit_scan(X, y, FitWindow(20.0, 26.0, (22.2, 23.7)).with_shared_fwhm())
+    params = fit.to_lmfit_params()
+    assert params["p0_center"].value == fit.center[0] and params["p0_center"].stderr == fit.center_err[0]
+    assert params["p1_fwhm"].expr == "p0_fwhm" and params["p1_fwhm"].value == pytest.approx(fit.fwhm[0])

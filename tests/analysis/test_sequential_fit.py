@@ -139,3 +139,24 @@ def test_dask_local_cluster_gives_the_serial_numbers():
     serial = fit_series(series, [window], workers=1)
     on_dask = fit_series(series, [window], scheduler="local")
     assert serial.equals(on_dask)
+
+
+def test_pool_from_a_worker_thread_uses_forkserver_and_matches_serial():
+    import threading
+
+    from analysis.fit_executors import default_start_method
+
+    series = _big_series(MIN_PARALLEL_FITS + 40)
+    window = FitWindow(20.0, 23.0, (21.5,))
+    serial = fit_series(series, [window], workers=1)
+    out = {}
+
+    def job():  # what the GUI does: fit from a background thread
+        out["method"] = default_start_method()
+        out["result"] = fit_series(series, [window], workers=2)
+
+    t = threading.Thread(target=job)
+    t.start()
+    t.join()
+    assert out["method"] == "forkserver"
+    assert serial.equals(out["result"])
