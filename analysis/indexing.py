@@ -132,15 +132,17 @@ def _predicted(phase: Phase, cells: Sequence[cr.Cell], wavelength_A: float, lo: 
     return np.where((tth >= lo) & (tth <= hi), tth, np.nan)
 
 
-def candidate_cells(phase: Phase, n_grid: int = 41) -> list[cr.Cell]:
-    """The phase's cell plus a grid inside its ranges (hexagonal/cubic: free parameters; other
-    systems: one common scale of a, b, c within the tightest range)."""
+def candidate_cells(phase: Phase, n_grid: int = 41, n_minor: Optional[int] = None) -> list[cr.Cell]:
+    """The phase's cell plus a grid inside its ranges (hexagonal: ``n_grid`` values of c times
+    ``n_minor`` (default n_grid // 2) of a; cubic: n_grid values of a; other systems: one common
+    scale of a, b, c within the tightest range)."""
     if phase.cell is None:
         return [None]
     cells = [phase.cell]
     ranges = phase.cell_ranges
     if phase.system in ("hexagonal", "cubic") and ranges:
-        axes = [np.linspace(*ranges[p], n_grid if p == "c" or phase.system == "cubic" else n_grid // 2)
+        n_minor = n_grid // 2 if n_minor is None else n_minor
+        axes = [np.linspace(*ranges[p], n_grid if p == "c" or phase.system == "cubic" else n_minor)
                 if p in ranges else [getattr(phase.cell, p)] for p in phase.free_parameters]
         for values in np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(axes)):
             cells.append(constrained_cell(phase.system, **dict(zip(phase.free_parameters, values))))
