@@ -38,13 +38,14 @@ def test_seeded_tracking_of_a_drifting_peak(drifting_series, strategy):
     assert np.all(res.window_flags == "") and np.all(res.peak_flags == "")
 
 
-def test_drift_larger_than_the_shift_limit_per_run_is_followed_by_the_chain():
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_drift_far_beyond_the_shift_limit_is_followed(strategy):
     rng = np.random.default_rng(1)
     x = np.arange(10.0, 22.0, 0.02)
     centers = 12.0 + 0.15 * np.arange(50)  # 7.5 deg in total, far beyond one window quarter (3 deg)
     y = rng.poisson([50 + profile("pseudo_voigt", x, c, 0.2, 30.0, (0.5,)) for c in centers]).astype(float)
     series = ScanSeries(x=x, intensity=y, time_s=np.arange(50.0), wavelength_A=1.5406)
-    res = fit_series(series, [FitWindow(10.0, 22.0, (12.0,))], strategy="chain")
+    res = fit_series(series, [FitWindow(10.0, 22.0, (12.0,))], strategy=strategy)
     assert np.all(np.abs(res.center[:, 0] - centers) < 4 * res.center_err[:, 0])
 
 
