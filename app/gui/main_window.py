@@ -9,8 +9,11 @@ from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QWidget
 
+from .background_controls import BackgroundController
 from .contour_view import ContourView
+from .echem_controls import EchemToolBar
 from .error_dialog import show_error
+from .export_controller import ExportController
 from .info_view import ScanInfoView
 from .jobs import JobRunner
 from .load_controller import LoadController
@@ -55,8 +58,10 @@ class MainWindow(QMainWindow):
         self.status = SessionStatusBar(self.session, self)
         self.setStatusBar(self.status)
         self._build_layout()
+        self._build_tools()
         self._build_menus()
         self.addToolBar(self.toolbar)
+        self.addToolBar(self.echem_toolbar)
         self._connect()
         self._restore_settings()
 
@@ -83,11 +88,17 @@ class MainWindow(QMainWindow):
         self.columns.setSizes([1110, 290])
         self.setCentralWidget(self.columns)
 
+    def _build_tools(self) -> None:
+        self.exports = ExportController(self.session, self.runner, self)
+        self.background = BackgroundController(self.session, self.runner, self)
+        self.echem_toolbar = EchemToolBar(self.session, self)
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action(file_menu, "&Open…", self._on_open_files, QKeySequence.StandardKey.Open)
         self.open_folder_action = self._action(file_menu, "Open &Folder…", self._on_open_folder, "Ctrl+Shift+O")
         self.echem_action = self._action(file_menu, "Load &Electrochemistry…", self._on_open_echem, "Ctrl+E")
+        file_menu.addMenu(self.exports.menu)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.file_toolbar = self.addToolBar("File")
@@ -99,6 +110,10 @@ class MainWindow(QMainWindow):
         self.time_axis_action.toggled.connect(self._on_time_axis_toggled)
         view_menu.addAction(self.time_axis_action)
         view_menu.addAction(self.toolbar.toggleViewAction())
+        view_menu.addAction(self.echem_toolbar.toggleViewAction())
+        view_menu.addSeparator()
+        view_menu.addAction(self.background.toggle_action)
+        view_menu.addAction(self.background.method_action)
 
     def _action(self, menu, text: str, slot, shortcut) -> QAction:
         action = QAction(text, self)
@@ -123,6 +138,11 @@ class MainWindow(QMainWindow):
         loader.failed.connect(self._on_load_failed)
         loader.cancelled.connect(self._on_load_cancelled)
         self.status.cancel_requested.connect(loader.cancel)
+        self.status.cancel_requested.connect(self.background.cancel)
+        self.background.busy_changed.connect(self.status.set_busy)
+        self.background.progressed.connect(self.status.show_progress)
+        for controller in (self.background, self.exports):
+            controller.message.connect(self.status.showMessage)
         self.left_splitter.splitterMoved.connect(self._on_left_splitter_moved)
         self.right_splitter.splitterMoved.connect(self._on_right_splitter_moved)
 
