@@ -16,6 +16,8 @@ from analysis import echem as ec
 from analysis.errors import InputError
 from analysis.series import ScanSeries
 
+from .event_store import EventStore
+
 SCALINGS = ("linear", "sqrt", "log")
 COLORMAPS = ("viridis", "cividis", "inferno", "magma", "plasma", "turbo", "grey")
 Y_AXES = ("scan", "time_h")
@@ -67,6 +69,7 @@ class Session(QObject):
         self.subtract_background = False
         self._background_of: Optional[ScanSeries] = None
         self._subtracted: Optional[np.ndarray] = None
+        self.events = EventStore(self)   # the series' events, with their own undo stack
 
     # -- data ---------------------------------------------------------------------------
     def set_series(self, series: Optional[ScanSeries], label: str = "") -> None:
