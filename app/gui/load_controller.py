@@ -47,6 +47,7 @@ class LoadResult:
     series_label: str = ""
     echem: Any = None
     echem_label: str = ""
+    pattern_paths: tuple[str, ...] = ()   # what the series was read from (kept by the project)
 
 
 def classify_paths(paths: Sequence[str], has_series: bool) -> LoadRequest:
@@ -90,7 +91,7 @@ def load_inputs(request: LoadRequest, progress: ProgressFn, cancel: CancelToken)
         cancel.raise_if_cancelled()
         record = echem.load_echem(request.echem_path)
     return LoadResult(series, series_label(request.pattern_paths) if series is not None else "",
-                      record, request.echem_path or "")
+                      record, request.echem_path or "", request.pattern_paths if series is not None else ())
 
 
 def _load_echem_or_patterns(path: str, progress: ProgressFn, cancel: CancelToken) -> LoadResult:
@@ -99,7 +100,7 @@ def _load_echem_or_patterns(path: str, progress: ProgressFn, cancel: CancelToken
     except InputError as echem_error:
         try:
             return LoadResult(series=readers.load_series(path, progress=progress, cancel=cancel),
-                              series_label=path)
+                              series_label=path, pattern_paths=(path,))
         except InputError as pattern_error:
             raise InputError(path, f"{echem_error.problem} (as electrochemistry); "
                                    f"{pattern_error.problem} (as a diffraction pattern)") from None
