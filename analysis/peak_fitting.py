@@ -3,11 +3,13 @@
 Recovery and flags
 ------------------
 A fit is tried from the seed (a neighbour's result) or, without one, from a fresh guess. If it
-fails, has a reduced χ² above ``FitOptions.redchi_max``, or leaves a significant peak's center or
-FWHM on a bound, it is tried again from a fresh guess with wide bounds and the better χ² is
-kept (flag ``"recovered"``). Flags on the window: ``"recovered"``, ``"poor_fit"`` (reduced χ²
-above the limit after recovery), ``"failed"`` (optimizer did not converge). Flags on a peak:
-``"at_bound"`` and ``"absent"``.
+fails, has a reduced χ² (or R_wp) above its limit, leaves a center or FWHM on a bound, or finds
+a peak insignificant, it is tried again from a fresh guess with wide bounds; the retry is kept
+when it is clearly better (flag ``"recovered"``). The fresh guess gives the most prominent
+peaks found in the data to the peaks whose seeds are nearest, so a peak that jumped since the
+last scan is found again. Flags on the window: ``"recovered"``, ``"poor_fit"`` (reduced χ² or
+R_wp above the limit after recovery), ``"failed"`` (optimizer did not converge). Flags on a
+peak: ``"at_bound"`` and ``"absent"``.
 
 Absent peaks
 ------------
@@ -214,9 +216,21 @@ def _poor(redchi: float, rwp: float, options: FitOptions) -> bool:
 
 
 def _acceptable(model, sol, v0, wide, options, noise, y, weights) -> bool:
+    """Converged, χ² and R_wp within limits, every peak significant and none on a bound (an
+    insignificant peak may have moved out of reach of its seed, so it is worth a retry)."""
     sig = _significant(model, sol, options.absent_k, noise)
-    bad_bound = np.any(_at_bound(model, sol, v0, wide) & sig)
-    return sol.success and not _poor(_redchi(sol), _rwp(sol, y, weights), options) and not bad_bound
+    bad_bound = np.any(_at_bound(model, sol, v0, wide))
+    return (sol.success and not _poor(_redchi(sol), _rwp(sol, y, weights), options)
+            and not bad_bound and bool(sig.all()))
+
+
+def _clearly_better(retry: Solution, sol: Solution) -> bool:
+    """The retry wins when the first fit failed, or when it lowers χ² by more than 9 reduced χ²
+    (a 3σ improvement for one extra degree of freedom), so noise-level differences between two
+    fits of an absent peak do not count as a recovery."""
+    if retry.success and not sol.success:
+        return True
+    return retry.chisqr < sol.chisqr - 9.0 * max(_redchi(sol), 1e-12)
 
 
 def _absent_fixed(model: WindowModel, absent) -> frozenset:
@@ -257,9 +271,9 @@ def fit_scan(x_deg: np.ndarray, y: np.ndarray, window: FitWindow, seed: Seed = N
     sol, wide, flags = _solve(model, yw, weights, v0, False, frozenset(), options), False, []
     noise = 1.0 / float(np.max(weights))
     if not _acceptable(model, sol, v0, False, options, noise, yw, weights):
-        v1 = model.fresh_guess(yw)
+        v1 = model.recovery_guess(yw, seed_map)
         retry = _solve(model, yw, weights, v1, True, frozenset(), options)
-        if retry.chisqr < sol.chisqr or (retry.success and not sol.success):
+        if _clearly_better(retry, sol):
             sol, v0, wide = retry, v1, True
             flags.append("recovered")
     sol, absent = _drop_absent(model, yw, weights, sol, v0, seed_map, wide, noise, options)

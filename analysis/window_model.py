@@ -143,6 +143,25 @@ class WindowModel:
                 free.pop(j)
         return free
 
+    def recovery_guess(self, y: np.ndarray, seed: Optional[Mapping[str, float]] = None) -> np.ndarray:
+        """A fresh guess for when a fit from the seed failed: the most prominent peaks found in
+        the data, each given to the peak whose seed (or initial) center is nearest, so a peak
+        that moved far since the last scan is picked up again; unmatched peaks keep their seed."""
+        v = self.fresh_guess(y, seed)
+        found = find_window_peaks(self.x, y, self.window.n_peaks)
+        starts = [sl.start for sl in self.peak_slices]
+        free = set(range(len(starts)))
+        base = edge_line(self.x, y)
+        for c, fw, h in zip(found.center_deg, found.fwhm_deg, found.height):
+            if not free:
+                break
+            i = min(free, key=lambda k: abs(v[starts[k]] - c))
+            free.discard(i)
+            sl = self.peak_slices[i]
+            h = max(float(np.interp(c, self.x, y - base)), 0.0)
+            v[sl.start:sl.start + 3] = [c, fw, h * area_per_height(self.window.model, fw, tuple(v[sl.start + 3:sl.stop]))]
+        return self.apply_fixed(v)
+
     def seeded_guess(self, y: np.ndarray, seed: Mapping[str, float]) -> np.ndarray:
         """Start values from a neighbour's result; missing or non-finite entries come from the
         data. A zero-area (absent) peak restarts from the data's height at its held center, so

@@ -161,3 +161,15 @@ def test_pool_from_a_worker_thread_uses_forkserver_and_matches_serial():
     t.join()
     assert out["method"] == "forkserver"
     assert serial.equals(out["result"])
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_peak_jumping_two_widths_per_scan_is_found_again(strategy):
+    rng = np.random.default_rng(3)
+    x = np.arange(10.0, 22.0, 0.02)
+    centers = 11.0 + 0.45 * np.arange(22)  # 0.45 deg per scan: beyond the tracker's ±1 FWHM search
+    y = rng.poisson([50 + profile("pseudo_voigt", x, c, 0.2, 30.0, (0.5,)) for c in centers]).astype(float)
+    series = ScanSeries(x=x, intensity=y, time_s=np.arange(22.0), wavelength_A=1.5406)
+    res = fit_series(series, [FitWindow(10.0, 22.0, (11.0,))], strategy=strategy)
+    assert not res.absent.any()
+    assert np.all(np.abs(res.center[:, 0] - centers) < 4 * res.center_err[:, 0])
