@@ -11,8 +11,9 @@ Two strategies give each scan its start values:
 ``benchmarks/bench_fit.py`` measures both; the faster one with equal accuracy is
 :data:`DEFAULT_STRATEGY`. On 1,000 scans × 3 windows × 2 pseudo-Voigt peaks (2 shared cores)
 "tracked" took 1.8 s on 2 workers (1.5 CPU-s serially) and "chain" 9.7 s, with identical
-accuracy; the chain remains for data whose peaks move more than a FWHM between scans, where
-a maximum tracker cannot follow but the previous fit still seeds the next one well.
+accuracy. The chain remains as the alternative: every start value, not only the center,
+comes from the neighbouring fit. Both pick up a peak that jumps further than its tracker or
+seed can follow through the fresh-guess retry of :func:`analysis.peak_fitting.fit_scan`.
 """
 
 from __future__ import annotations
