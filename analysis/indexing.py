@@ -52,10 +52,31 @@ class ScanPeaks:
         return int(self.center_deg.size)
 
     def weights(self) -> np.ndarray:
-        """Relative importance of each peak for choosing phases: √area (1 if no areas), summing to 1."""
-        w = np.ones(len(self)) if self.area is None else np.sqrt(np.clip(self.area, 0, None))
+        """Relative importance of each peak for choosing phases: √area (1 if no areas), summing to 1;
+        0 for peaks without a centre (absent in this scan)."""
+        w = np.ones(len(self)) if self.area is None else np.sqrt(np.clip(np.nan_to_num(self.area), 0, None))
+        w = np.where(np.isfinite(self.center_deg), w, 0.0)
         total = w.sum()
         return w / total if total > 0 else np.full(len(self), 1.0 / max(len(self), 1))
+
+    def range_deg(self) -> tuple[float, float]:
+        """(lowest, highest) finite centre, widened by 1° (where predictions are worth making)."""
+        finite = self.center_deg[np.isfinite(self.center_deg)]
+        return float(finite.min()) - 1.0, float(finite.max()) + 1.0
+
+
+def peaks_from_fit(result) -> list[ScanPeaks]:
+    """One :class:`ScanPeaks` per scan from any per-scan × per-peak fit result with arrays
+    ``center``, ``center_err``, ``fwhm``, ``area``, ``area_err`` of shape (n_scans, n_peaks)
+    (e.g. :class:`analysis.fit_results.SeriesFitResult`). Peak indices are kept, so a peak that is
+    absent in a scan stays a NaN entry and manual entries by peak index hold over the series."""
+    get = lambda name: None if getattr(result, name, None) is None else np.asarray(getattr(result, name), float)  # noqa: E731
+    center = get("center")
+    if center is None or center.ndim != 2:
+        raise ValueError("a fit result needs a (n_scans, n_peaks) 'center' array")
+    arrays = {k: get(k) for k in ("center_err", "fwhm", "area", "area_err")}
+    return [ScanPeaks(center[i], *(None if a is None else a[i] for a in arrays.values()))
+            for i in range(center.shape[0])]
 
 
 @dataclass(frozen=True)
@@ -194,7 +215,7 @@ class _Grid:
 
 def _grid(phase: Phase, peaks: ScanPeaks, wavelength_A: float, seed: Optional[cr.Cell],
           cells: Optional[list]) -> _Grid:
-    lo, hi = peaks.center_deg.min() - 1.0, peaks.center_deg.max() + 1.0
+    lo, hi = peaks.range_deg()
     cells = list(cells) if cells is not None else candidate_cells(phase)
     if seed is not None:
         cells = [seed, *cells]
@@ -216,7 +237,7 @@ def _coarse_best(grid: _Grid, peaks: ScanPeaks, tol: np.ndarray, free: np.ndarra
 def _final_match(grid: _Grid, best: int, peaks: ScanPeaks, tol: np.ndarray, wavelength_A: float,
                  free: np.ndarray, min_coverage: float) -> Optional[_PhaseMatch]:
     phase = grid.phase
-    lo, hi = peaks.center_deg.min() - 1.0, peaks.center_deg.max() + 1.0
+    lo, hi = peaks.range_deg()
     cell = _refine(phase, grid.cells[best], peaks, tol, wavelength_A, lo, hi)
     pred = _predicted(phase, [cell], wavelength_A, lo, hi)
     matches = _match(pred, peaks.center_deg, tol)[0]
@@ -310,7 +331,7 @@ def index_scan(peaks: ScanPeaks, phases: Sequence[Phase], wavelength_A: float, s
     precomputed :func:`candidate_cells` (saves time over a series). Manual entries win; a
     manual (phase, hkl) gets ``calc_deg`` from that phase's cell when the phase is known.
     """
-    if len(peaks) == 0:
+    if not np.any(np.isfinite(peaks.center_deg)):
         return ScanIndexing((), (), {}, ())
     tol = tolerance.per_peak(peaks)
     chosen = _select(peaks, phases, wavelength_A, tol, seeds or {}, min_coverage, grids or {})
@@ -324,7 +345,9 @@ def index_scan(peaks: ScanPeaks, phases: Sequence[Phase], wavelength_A: float, s
             d = cr.d_spacing(by_name[row.phase].cell, row.hkl)
             row = replace(row, calc_deg=float(cr.two_theta_deg(d, wavelength_A)))
         out.append(row)
-    unassigned = tuple(int(i) for i in range(len(peaks)) if rows.get(i) is None)
+    finite = np.isfinite(peaks.center_deg)
+    out = [row for row in out if finite[row.peak]]
+    unassigned = tuple(int(i) for i in range(len(peaks)) if rows.get(i) is None and finite[i])
     return ScanIndexing(tuple(out), tuple(m.phase for m in chosen),
                         {m.phase.name: m.coverage for m in chosen}, unassigned)
 

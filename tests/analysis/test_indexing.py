@@ -119,3 +119,26 @@ def test_series_follows_a_drifting_cell(library):
         p2 = next(p for p in table.phases[scan] if p.name == "P2")
         assert p2.cell.c == pytest.approx(cs[scan], abs=3e-3)
     assert progress[-1] == (6, 6)
+
+
+def test_fit_results_feed_the_indexing_with_absent_peaks(library):
+    from analysis.fit_results import SeriesFitResult
+    from analysis.fit_windows import FitWindow
+    from analysis.indexing import peaks_from_fit
+
+    peaks, truth = synthetic_peaks([(library["P2"], 1.0), (library["Be"], 0.4)])
+    n = len(peaks)
+    windows = [FitWindow(lo_deg=10.0, hi_deg=80.0, peaks=tuple([None] * n))]
+    result = SeriesFitResult.empty(windows, [0, 1], [0.0, 600.0], WAVELENGTH_A)
+    for name, values in (("center", peaks.center_deg), ("center_err", peaks.center_err_deg),
+                         ("fwhm", peaks.fwhm_deg), ("area", peaks.area), ("area_err", peaks.area_err)):
+        getattr(result, name)[:] = values
+    result.center[1, 0] = np.nan          # peak 0 not found in scan 1
+    scans = peaks_from_fit(result)
+    assert [len(s) for s in scans] == [n, n]
+    table = index_series(scans, [library[n] for n in ("P2", "Be")], WAVELENGTH_A)
+    for scan in (0, 1):
+        got = {r.peak: (r.phase, r.hkl) for r in table.for_scan(scan)}
+        expected = {i: t for i, t in enumerate(truth) if scan == 0 or i != 0}
+        assert got == expected
+    assert table.unassigned == ((), ())
