@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import replace
 from typing import Callable, Optional, Sequence
 
-from .cancel import CancelToken, Cancelled, check
+from .cancel import CancelToken, check
 from .fit_tasks import FitTask, TaskRows, run_task
 
 Report = Callable[[int], None]
