@@ -44,6 +44,13 @@ class ProfileSettings:
     n_background: int = 14
     free_parasitic_intensities: bool = True
 
+    @classmethod
+    def synchrotron(cls, wavelength_A: float, **changes) -> "ProfileSettings":
+        """Monochromatic beam: no Kα2 and a narrow instrumental width (about 0.02–0.03°), as in
+        :meth:`analysis.simulation_pattern.Instrument.synchrotron`."""
+        return cls(**{"wavelength_A": wavelength_A, "kalpha2": False, "u_deg2": 0.0004, "v_deg2": 0.0,
+                      "w_deg2": 0.0004, "eta": 0.3, **changes})
+
     def lines(self) -> list[tuple[float, float]]:
         """(wavelength Å, relative intensity) of each emission line used."""
         out = [(self.wavelength_A, 1.0)]

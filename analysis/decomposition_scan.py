@@ -112,17 +112,25 @@ def _with(state: PhaseState, name: str, value: float) -> tuple[dict, float]:
     return {**state.params, name: value}, state.rel_d
 
 
+ZERO = -1
+"""Layout index of the scan's zero shift, shared by all phases."""
+MAX_ZERO_DEG = 0.5
+
+
 def refine_scan(model: ScanModel, active: list[int], refine_cells: bool, refine_widths: bool,
-                max_nfev: int) -> dict:
-    """Refine the parameters of ``active`` states in place; returns {(state, name): standard error}."""
+                max_nfev: int, refine_zero: bool = False) -> dict:
+    """Refine the parameters of ``active`` states (and the zero shift) in place; returns
+    {(state index, name): standard error}, the zero shift under (ZERO, "zero_deg")."""
     layout = [(i, n) for i in active if model.states[i].refine
               for n in _param_names(model.states[i], refine_cells, refine_widths)]
+    layout += [(ZERO, "zero_deg")] if refine_zero and active else []
     if not layout:
         return {}
-    lo = np.array([model.states[i].bounds(n)[0] for i, n in layout])
-    hi = np.array([model.states[i].bounds(n)[1] for i, n in layout])
+    bounds = [(-MAX_ZERO_DEG, MAX_ZERO_DEG) if i == ZERO else model.states[i].bounds(n) for i, n in layout]
+    lo, hi = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
     span = hi - lo
-    x0 = np.clip([_get(model.states[i], n) for i, n in layout], lo + 1e-9 * span, hi - 1e-9 * span)
+    start = [model.zero_deg if i == ZERO else _get(model.states[i], n) for i, n in layout]
+    x0 = np.clip(start, lo + 1e-9 * span, hi - 1e-9 * span)
     cache: dict = {}
 
     def evaluate(x):
@@ -194,6 +202,9 @@ def _small_step(step: np.ndarray, jtj: np.ndarray, chi2: float, n: int, rel_step
 
 def _assign(model: ScanModel, layout: list, x: np.ndarray) -> None:
     for (i, name), value in zip(layout, x):
+        if i == ZERO:
+            model.zero_deg = float(value)
+            continue
         st = model.states[i]
         st.params, st.rel_d = _with(st, name, float(value))
 
@@ -209,11 +220,16 @@ def _kaufman_jacobian(model: ScanModel, layout: list, x: np.ndarray, s: np.ndarr
             offsets[i] = (k, k + n)
             k += n
     jac = np.zeros((model.x.size, len(layout)))
-    for i in sorted({i for i, _ in layout}):
+    zero_col = [c for c, (i, _) in enumerate(layout) if i == ZERO]
+    for i in sorted(offsets):
         scales = s[offsets[i][0]:offsets[i][1]]
-        if np.any(scales > 0):
-            cols = [c for c, (j, _) in enumerate(layout) if j == i]
-            jac[:, cols] = _phase_jacobian(model, model.states[i], [layout[c][1] for c in cols], scales)
+        cols = [c for c, (j, _) in enumerate(layout) if j == i]
+        if not np.any(scales > 0) or not (cols or zero_col):
+            continue
+        block = _phase_jacobian(model, model.states[i], [layout[c][1] for c in cols + zero_col], scales)
+        jac[:, cols] = block[:, :len(cols)]
+        if zero_col:
+            jac[:, zero_col[0]] += block[:, -1]
     return jac
 
 
@@ -224,6 +240,9 @@ def _phase_jacobian(model: ScanModel, st: PhaseState, names: list, scales: np.nd
     weight = a[keep] * (scales[idx[keep]] if st.per_reflection else scales[0])
     w_center, w_fwhm = np.empty((weight.size, len(names))), np.empty((weight.size, len(names)))
     for col, name in enumerate(names):
+        if name == "zero_deg":  # every centre moves with the zero shift, widths do not
+            w_center[:, col], w_fwhm[:, col] = weight, 0.0
+            continue
         value = _get(st, name)
         step = 1e-7 if name == "rel_d" else 1e-7 * max(abs(value), 1.0)
         params, rel_d = _with(st, name, value + step)

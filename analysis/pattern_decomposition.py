@@ -22,14 +22,14 @@ scales (given the refined cells and widths), propagated to the fractions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
 import numpy as np
 
 from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
 from .decomposition_profiles import ProfileSettings, chebyshev_basis, phase_cell, profile_bank
-from .decomposition_scan import PhaseState, ScanModel, delta_chi2, refine_scan, scan_solution
+from .decomposition_scan import ZERO, PhaseState, ScanModel, delta_chi2, refine_scan, scan_solution
 from .indexing import candidate_cells
 from .phase_library import Phase
 from .series import ScanSeries
@@ -39,8 +39,9 @@ from .series import ScanSeries
 class DecompositionSettings:
     """Parameters of a decomposition run.
 
-    profile: instrument, Kα2 and background model; refine_cells / refine_widths: what the outer
-    fit moves; fix_parasitic_after_first:
+    profile: instrument, Kα2 and background model; refine_cells / refine_widths / refine_zero: what
+    the outer fit moves (zero: one 2θ offset per scan for all phases, within ±0.5°, seeded from the
+    previous scan); fix_parasitic_after_first:
     parasitic cells and widths are refined in the first scan only (they do not change in operando);
     appear_min_delta_chi2 and appear_rel_delta_chi2: a phase not yet in the model is added in a scan
     when its best grid cell lowers χ² by more than max(min, rel × χ²); n_grid: grid points along c
@@ -52,6 +53,7 @@ class DecompositionSettings:
     profile: ProfileSettings = field(default_factory=ProfileSettings)
     refine_cells: bool = True
     refine_widths: bool = True
+    refine_zero: bool = False
     fix_parasitic_after_first: bool = True
     appear_min_delta_chi2: float = 100.0
     appear_rel_delta_chi2: float = 0.02
@@ -72,7 +74,8 @@ class DecompositionResult:
     fraction_kind: "weight" if scale factors were given (calibrated), else "weight (library-intensity
     model)"; cells, cell_err (n_scans, n_phases, 6) a, b, c Å and α, β, γ deg (NaN where the phase is
     not located; errors 0 for parameters tied by symmetry); rel_d (n_scans, n_phases) refined Δd/d
-    broadening; zero_deg (n_scans,); chi2_red, rwp (n_scans,); delta_chi2 (n_scans, n_phases) χ² rise
+    broadening; zero_deg, zero_err_deg (n_scans,) the refined zero shift (0 and NaN if not refined);
+    chi2_red, rwp (n_scans,); delta_chi2 (n_scans, n_phases) χ² rise
     when the phase is left out; fitted, background (n_scans, n_points) model and its background.
     """
 
@@ -87,6 +90,7 @@ class DecompositionResult:
     cell_err: np.ndarray
     rel_d: np.ndarray
     zero_deg: np.ndarray
+    zero_err_deg: np.ndarray
     chi2_red: np.ndarray
     rwp: np.ndarray
     delta_chi2: np.ndarray
@@ -252,7 +256,8 @@ def _fit_scan(model: ScanModel, banks: dict, settings: DecompositionSettings) ->
     for _ in range(2):
         _, _, s = _residual(model)
         active = [i for i, v in enumerate(_scale_per_state(model, s)) if v > 0]
-        errors = refine_scan(model, active, settings.refine_cells, settings.refine_widths, settings.max_nfev)
+        errors = refine_scan(model, active, settings.refine_cells, settings.refine_widths, settings.max_nfev,
+                             settings.refine_zero)
         if not locate_phases(model, banks, settings):
             break
     return errors
@@ -272,6 +277,7 @@ class _Table:
         self.cells, self.cell_err = np.full((ns, n_p, 6), np.nan), np.full((ns, n_p, 6), np.nan)
         self.rel_d, self.delta_chi2 = np.full((ns, n_p), np.nan), np.zeros((ns, n_p))
         self.chi2_red, self.rwp = np.zeros(ns), np.zeros(ns)
+        self.zero_deg, self.zero_err_deg = np.zeros(ns), np.full(ns, np.nan)
         self.fitted, self.background = np.zeros((ns, self.n_points)), np.zeros((ns, self.n_points))
         self.fraction, self.fraction_err = np.full((ns, n_p), np.nan), np.full((ns, n_p), np.nan)
 
@@ -284,6 +290,7 @@ def _record(table: _Table, i: int, model: ScanModel, errors: dict, factors: np.n
     wy = model.y * model.w
     table.rwp[i] = float(np.sqrt(np.sum((wy - sol.model * model.w) ** 2) / np.sum(wy ** 2)))
     table.fitted[i], table.background[i] = sol.model, sol.background
+    table.zero_deg[i], table.zero_err_deg[i] = model.zero_deg, errors.get((ZERO, "zero_deg"), np.nan)
     for j, (st, sl) in enumerate(zip(model.states, sol.slices)):
         if sl is None:
             continue
@@ -339,24 +346,30 @@ def decompose_series(series: ScanSeries, phases: Sequence[Phase],
                      progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> DecompositionResult:
     """Decompose every scan of ``series`` into the candidate ``phases`` (cathode and parasitic).
 
-    The series needs a 2θ axis (or a wavelength to convert to it) and should use the profile's
-    wavelength. σ is the series' own or √max(I, 1) (counting statistics).
+    The series needs a 2θ axis (or a wavelength to convert to it); its wavelength, when it has one,
+    replaces the profile's (the Kα2 setting stays). σ is the series' own or √max(I, 1).
     """
     if series.wavelength_A is None and series.x_kind != "two_theta_deg":
         raise ValueError("whole-pattern decomposition needs a wavelength or a 2θ axis")
+    profile = settings.profile
+    if series.wavelength_A is not None and abs(series.wavelength_A - profile.wavelength_A) > 1e-6:
+        profile = replace(profile, wavelength_A=float(series.wavelength_A))
     x = np.asarray(series.two_theta_deg, dtype=float)
     sigma = series.sigma if series.sigma is not None else np.sqrt(np.maximum(series.intensity, 1.0))
-    basis = chebyshev_basis(x, settings.profile.n_background)
+    basis = chebyshev_basis(x, profile.n_background)
+    settings = replace(settings, profile=profile)
     states = _initial_states(phases, settings)
     banks = {i: _bank(p, x, settings) for i, p in enumerate(phases)}
     factors = np.array([float(settings.scale_factors.get(p.name, 1.0)) for p in phases])
     table = _Table(series.n_scans, len(phases), x.size)
     throttle = ProgressThrottle(progress, series.n_scans)
+    zero_deg = 0.0
     for i in range(series.n_scans):
         check(cancel)
-        model = ScanModel(x, series.intensity[i], sigma[i], basis, settings.profile, states)
+        model = ScanModel(x, series.intensity[i], sigma[i], basis, profile, states, zero_deg)
         errors = _fit_scan(model, banks, settings)
         _record(table, i, model, errors, factors)
+        zero_deg = model.zero_deg
         if i == 0 and settings.fix_parasitic_after_first:
             for st in states:
                 st.refine = st.phase.kind != "parasitic"
@@ -365,6 +378,7 @@ def decompose_series(series: ScanSeries, phases: Sequence[Phase],
     return DecompositionResult(
         phases=tuple(p.name for p in phases), kinds=tuple(p.kind for p in phases), scale=table.scale,
         scale_err=table.scale_err, fraction=table.fraction, fraction_err=table.fraction_err, fraction_kind=kind,
-        cells=table.cells, cell_err=table.cell_err, rel_d=table.rel_d, zero_deg=np.zeros(series.n_scans),
+        cells=table.cells, cell_err=table.cell_err, rel_d=table.rel_d, zero_deg=table.zero_deg,
+        zero_err_deg=table.zero_err_deg,
         chi2_red=table.chi2_red, rwp=table.rwp, delta_chi2=table.delta_chi2, fitted=table.fitted,
         background=table.background)

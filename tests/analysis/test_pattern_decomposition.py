@@ -115,3 +115,36 @@ def test_cancel_stops_the_run(library):
     token.cancel()
     with pytest.raises(Cancelled):
         decompose_series(series, [library["P2"]], cancel=token)
+
+
+def test_zero_shift_is_refined(library):
+    cells = [[("P2", {"a": 2.870, "c": 11.28}), ("O3", {"a": 2.955, "c": 15.95})]] * 2
+    weights = np.array([[0.6, 0.4], [0.6, 0.4]])
+    x_shift = 0.04
+    base = own_model_series(library, cells, weights, counts=True, seed=2)
+    # Shift the axis instead of the peaks: the pattern measured at x is the model at x − 0.04.
+    shifted = ScanSeries(x=base.x + x_shift, intensity=base.intensity, time_s=base.time_s,
+                         wavelength_A=base.wavelength_A, sigma=base.sigma)
+    phases = [library[n] for n in ("P2", "O3")]
+    settings = DecompositionSettings(profile=ProfileSettings(n_background=4), refine_zero=True)
+    result = decompose_series(shifted, phases, settings)
+    # Counting noise at ~2000 counts: the zero is fixed to ~1e-3°; allow 5 reported errors too.
+    assert result.zero_deg == pytest.approx([x_shift, x_shift], abs=max(3e-3, 5 * np.max(result.zero_err_deg)))
+    assert result.cells[:, 0, 2] == pytest.approx([11.28, 11.28], abs=3e-3)
+    # Without the zero, the cell absorbs part of the shift (so the test above can fail).
+    plain = decompose_series(shifted, phases, DecompositionSettings(profile=ProfileSettings(n_background=4)))
+    assert np.all(np.isnan(plain.zero_err_deg)) and np.all(plain.zero_deg == 0.0)
+    assert np.max(np.abs(plain.cells[:, 0, 2] - 11.28)) > 0.01
+
+
+def test_synchrotron_series_without_kalpha2(library):
+    sim = simulate(get_scenario("p2o3_op4"), n_scans=30, seed=9, wavelength_A=0.8, two_theta_range=(4.0, 40.0),
+                   step_deg=0.01)
+    keep = np.arange(8, 14)
+    settings = DecompositionSettings(profile=ProfileSettings.synchrotron(0.8))
+    result = decompose_series(sim.series.subset(keep), [library[n] for n in CANDIDATES], settings)
+    cols = [result.column(p) for p in sim.truth.phases]
+    truth = sim.truth.fractions[keep]
+    big = truth > 0.10
+    assert np.max(np.abs(np.nan_to_num(result.fraction[:, cols]) - truth)[big]) < 0.05
+    assert np.max(np.abs(result.cells[:, cols, 2] - sim.truth.cells[keep][:, :, 2])[big]) < 0.01

@@ -69,6 +69,7 @@ def _result(fraction, fraction_err, delta_chi2, kinds):
                                scale_err=np.nan_to_num(fraction_err), fraction=fraction, fraction_err=fraction_err,
                                fraction_kind="weight", cells=np.full((n, m, 6), np.nan),
                                cell_err=np.full((n, m, 6), np.nan), rel_d=np.zeros((n, m)), zero_deg=np.zeros(n),
+                               zero_err_deg=np.full(n, np.nan),
                                chi2_red=np.ones(n), rwp=np.zeros(n), delta_chi2=delta_chi2,
                                fitted=np.zeros((n, 1)), background=np.zeros((n, 1)))
 
