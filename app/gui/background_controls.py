@@ -56,10 +56,12 @@ class BackgroundDialog(QDialog):
     def __init__(self, method: BackgroundMethod, x_unit: str, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Background")
+        self.setMinimumWidth(460)
         self.kind = QComboBox()
         for key, label in METHOD_NAMES:
             self.kind.addItem(label, key)
         self.snip_window = QDoubleSpinBox(minimum=1e-4, maximum=1e4, decimals=4, suffix=f" {x_unit}")
+        self.snip_window.setToolTip("Wider than half the base of the broadest peak, narrower than the background's bumps")
         self.arpls_lam = QDoubleSpinBox(minimum=1.0, maximum=1e12, decimals=0)
         self.asls_lam = QDoubleSpinBox(minimum=1.0, maximum=1e12, decimals=0)
         self.asls_p = QDoubleSpinBox(minimum=1e-4, maximum=0.5, decimals=4, singleStep=0.005)
@@ -175,6 +177,9 @@ class BackgroundController(QObject):
         self._session.set_subtract_background(checked)
         if checked and not self._session.has_background():
             self.start()
+        elif not checked:
+            self.cancel()
+            self.message.emit("Showing the raw map", 3000)
 
     def start(self) -> None:
         """Compute the backgrounds of the open series with :attr:`method` as the ``background`` job."""

@@ -86,10 +86,10 @@ class ExportController(QObject):
         self.nexus_action = self._action("Series as &NeXus HDF5…", self.export_nexus)
         self.events_action = self._action("&Events as CSV / JSON…", self.export_events)
         self.menu.aboutToShow.connect(self._update_enabled)
-        for name in ("series_changed", "echem_changed", "events_changed"):
-            signal = getattr(session, name, None)
-            if signal is not None:
-                signal.connect(self._update_enabled)
+        session.series_changed.connect(self._update_enabled)
+        events_changed = getattr(getattr(session, "events", None), "events_changed", None)
+        if events_changed is not None:   # the session's undoable event store
+            events_changed.connect(self._update_enabled)
         self._update_enabled()
 
     def _action(self, text: str, slot: Callable, shortcut: str = "") -> QAction:

@@ -36,6 +36,7 @@ class VoltageView(QStackedWidget):
         self._plot_widget.setBackground(PLOT_BACKGROUND)
         self.plot_item: pg.PlotItem = self._plot_widget.addPlot()
         self.plot_item.setLabel("bottom", "Voltage (V)")
+        self.plot_item.getAxis("bottom").enableAutoSIPrefix(False)   # no "(x0.001)" on Na content x
         self.plot_item.getAxis("left").setStyle(showValues=False)
         self.plot_item.getAxis("left").setWidth(6)
         self.plot_item.showGrid(x=True, y=True, alpha=0.15)

@@ -130,10 +130,11 @@ def test_nexus_export_holds_map_axes_and_voltage(window, qtbot, tmp_path, save_a
 
 
 @pytest.mark.parametrize("chosen", list(EVENTS_FORMATS))
-def test_events_round_trip(window, qtbot, tmp_path, save_as, monkeypatch, chosen):
-    monkeypatch.setattr(window.session, "events", EVENTS, raising=False)
-    window.exports.menu.aboutToShow.emit()
-    assert window.exports.events_action.isEnabled()
+def test_events_round_trip(window, qtbot, tmp_path, save_as, chosen):
+    assert not window.exports.events_action.isEnabled()
+    for event in EVENTS:
+        window.session.events.add(event)
+    assert window.exports.events_action.isEnabled()   # follows the store's events_changed
     save_as(tmp_path / "events", chosen)
     path = trigger_and_wait(qtbot, window, window.exports.events_action)
     reader = read_events_json if path.endswith(".json") else read_events_csv
@@ -192,7 +193,8 @@ def test_figure_dialog_gets_series_voltage_x_and_events(window, monkeypatch):
             opened["shown"] = True
 
     monkeypatch.setattr(export_controller, "FigureDialog", FakeDialog)
-    monkeypatch.setattr(window.session, "events", EVENTS, raising=False)
+    for event in EVENTS:
+        window.session.events.add(event)
     window.session.set_clock_offset_s(60.0)
     window.exports.figure_action.trigger()
     assert opened["shown"] and opened["series"] is window.session.series
