@@ -73,8 +73,8 @@ def pseudo_voigt(x: np.ndarray, center: np.ndarray, fwhm: np.ndarray, eta: float
 
 WINDOW_FWHM = 25.0
 """Peaks are evaluated within ±WINDOW_FWHM × FWHM of their centre: the Lorentzian tail beyond holds
-~1.3 % of its area (0.6 % of a η = 0.5 pseudo-Voigt), the same share for every peak (so scale ratios are unaffected), and the smooth
-background absorbs it."""
+~1.3 % of its area (0.6 % of a η = 0.5 pseudo-Voigt), the same share for every peak (so scale
+ratios are unaffected), and the smooth background absorbs it."""
 
 
 def _windows(x: np.ndarray, center: np.ndarray, fwhm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

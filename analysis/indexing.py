@@ -70,7 +70,10 @@ def peaks_from_fit(result) -> list[ScanPeaks]:
     ``center``, ``center_err``, ``fwhm``, ``area``, ``area_err`` of shape (n_scans, n_peaks)
     (e.g. :class:`analysis.fit_results.SeriesFitResult`). Peak indices are kept, so a peak that is
     absent in a scan stays a NaN entry and manual entries by peak index hold over the series."""
-    get = lambda name: None if getattr(result, name, None) is None else np.asarray(getattr(result, name), float)  # noqa: E731
+    def get(name):
+        value = getattr(result, name, None)
+        return None if value is None else np.asarray(value, dtype=float)
+
     center = get("center")
     if center is None or center.ndim != 2:
         raise ValueError("a fit result needs a (n_scans, n_peaks) 'center' array")

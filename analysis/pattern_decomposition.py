@@ -31,7 +31,7 @@ from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
 from .decomposition_profiles import ProfileSettings, chebyshev_basis, phase_cell, profile_bank
 from .decomposition_scan import ZERO, PhaseState, ScanModel, delta_chi2, refine_scan, scan_solution
 from .indexing import candidate_cells
-from .phase_library import Phase
+from .phase_library import Phase, load_library
 from .series import ScanSeries
 
 
@@ -341,9 +341,24 @@ def cathode_fractions(scale: np.ndarray, scale_cov: np.ndarray, factors: np.ndar
     return f, np.sqrt(np.clip(np.diag(g @ scale_cov @ g.T), 0.0, None))
 
 
+def candidate_phases(names: Optional[Sequence[str]] = None, parasitic: Sequence[str] = ("Be", "BeO", "Al"),
+                     library: Optional[dict] = None) -> list[Phase]:
+    """Library phases to decompose into: ``names`` (default every cathode phase of the library)
+    followed by the ``parasitic`` ones (window, its oxide, current collector). ValueError for an
+    unknown name."""
+    library = load_library() if library is None else library
+    wanted = list(names) if names is not None else [n for n, p in library.items() if p.kind == "cathode"]
+    wanted += [n for n in parasitic if n not in wanted]
+    unknown = [n for n in wanted if n not in library]
+    if unknown:
+        raise ValueError(f"unknown phases {unknown}; the library has {sorted(library)}")
+    return [library[n] for n in wanted]
+
+
 def decompose_series(series: ScanSeries, phases: Sequence[Phase],
                      settings: DecompositionSettings = DecompositionSettings(),
-                     progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> DecompositionResult:
+                     progress: Optional[ProgressFn] = None,
+                     cancel: Optional[CancelToken] = None) -> DecompositionResult:
     """Decompose every scan of ``series`` into the candidate ``phases`` (cathode and parasitic).
 
     The series needs a 2θ axis (or a wavelength to convert to it); its wavelength, when it has one,

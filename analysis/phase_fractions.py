@@ -44,7 +44,9 @@ class IntensityFractions:
 
 def _phase_intensity(phase: Phase, rows, peaks: ScanPeaks) -> tuple[float, float, int]:
     """Σ area / Σ rel/100 over assigned reflections whose hkl is in the library list."""
-    lookup = {tuple(int(i) for i in h): r for h, r in zip(phase.hkl, phase.rel_intensity)} if phase.hkl is not None else {}
+    if phase.hkl is None:
+        return 0.0, np.nan, 0
+    lookup = {tuple(int(i) for i in h): r for h, r in zip(phase.hkl, phase.rel_intensity)}
     area, var, rel, n = 0.0, 0.0, 0.0, 0
     for row in rows:
         if row.hkl not in lookup or peaks.area is None:

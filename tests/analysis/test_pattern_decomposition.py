@@ -148,3 +148,14 @@ def test_synchrotron_series_without_kalpha2(library):
     big = truth > 0.10
     assert np.max(np.abs(np.nan_to_num(result.fraction[:, cols]) - truth)[big]) < 0.05
     assert np.max(np.abs(result.cells[:, cols, 2] - sim.truth.cells[keep][:, :, 2])[big]) < 0.01
+
+
+def test_candidate_phases(library):
+    from analysis.pattern_decomposition import candidate_phases
+
+    names = [p.name for p in candidate_phases(["P2", "O3"], library=library)]
+    assert names == ["P2", "O3", "Be", "BeO", "Al"]
+    everything = candidate_phases(library=library, parasitic=())
+    assert {p.kind for p in everything} == {"cathode"} and len(everything) >= 10
+    with pytest.raises(ValueError, match="P9"):
+        candidate_phases(["P9"], library=library)
