@@ -38,7 +38,8 @@ class PatternView(pg.GraphicsLayoutWidget):
         session.series_changed.connect(self._on_series_changed)
         session.scan_changed.connect(self._on_scan_changed)
         session.echem_changed.connect(self._on_echem_changed)
-        session.background_changed.connect(self._on_background_changed)
+        session.background_changed.connect(self._redraw_current_scan)
+        session.display_changed.connect(self._redraw_current_scan)   # V or Na content x in the title
         self._on_series_changed(session.series)
 
     def set_right_margin(self, width_px: int) -> None:
@@ -61,7 +62,7 @@ class PatternView(pg.GraphicsLayoutWidget):
         self._on_scan_changed(self._session.current_scan)
 
     @Slot()
-    def _on_background_changed(self) -> None:
+    def _redraw_current_scan(self) -> None:
         self._on_scan_changed(self._session.current_scan)
 
     @Slot(int)
@@ -81,4 +82,7 @@ class PatternView(pg.GraphicsLayoutWidget):
         volts = self._session.voltage_at_scans()
         if volts is not None and np.isfinite(volts[index]):
             title += f"   ·   {volts[index]:.3f} V"
+        na_x = self._session.sodium_at_scans() if self._session.shown_echem_quantity() == "x" else None
+        if na_x is not None and np.isfinite(na_x[index]):
+            title += f"   ·   x = {na_x[index]:.3f}"
         self.plot_item.setTitle(title, size="9pt", color="#c8c8c8")

@@ -62,6 +62,7 @@ class Session(QObject):
         self.clock_offset_s = 0.0
         self._voltage_at_scans: Optional[np.ndarray] = None
         self.sodium: Optional[SodiumParameters] = None
+        self._sodium_cache: tuple = (None, None, None)   # (echem, parameters, x per echem point)
         self.echem_quantity = "voltage"
         # a derived display array, never a replacement of the data: backgrounds of one series
         self.background: Optional[np.ndarray] = None
@@ -204,10 +205,14 @@ class Session(QObject):
         """(n_echem,) Na content x at each echem point, or None (no parameters, or no current/capacity)."""
         if self.echem is None or self.sodium is None:
             return None
-        try:
-            return ec.sodium_content(self.echem, **asdict(self.sodium))
-        except InputError:
-            return None
+        echem, params, x = self._sodium_cache
+        if echem is not self.echem or params != self.sodium:
+            try:
+                x = ec.sodium_content(self.echem, **asdict(self.sodium))
+            except InputError:
+                x = None
+            self._sodium_cache = (self.echem, self.sodium, x)
+        return x
 
     def sodium_at_scans(self) -> Optional[np.ndarray]:
         """(n_scans,) Na content x at each scan's mid-exposure (NaN outside the record), or None."""

@@ -110,6 +110,7 @@ def test_sodium_dialog_shows_x_in_voltage_panel(window, monkeypatch):
     x_hand = X0 - 3.6 * charge_mAh * MOLAR_MASS / (FARADAY * MASS_G)
     mx, _ = window.voltage_view.marker.getData()
     assert mx[0] == pytest.approx(x_hand, abs=1e-12)
+    assert f"x = {x_hand:.3f}" in window.pattern_view.plot_item.titleLabel.text
     v, _ = window.voltage_view.curve.getData()
     assert v[0] == pytest.approx(X0, abs=1e-12)   # no charge passed at the first echem point
     combo = window.echem_toolbar.quantity_combo
