@@ -148,6 +148,35 @@ class SeriesFitResult:
         v = self.values[window_index][scan_row]
         return xw, model.evaluate(v), model.background(v), model.components(v)
 
+    def copy(self) -> "SeriesFitResult":
+        """A deep copy (the arrays of a result are filled in place while fitting)."""
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        for k, v in kw.items():
+            if isinstance(v, np.ndarray):
+                kw[k] = v.copy()
+        kw["values"] = tuple(a.copy() for a in self.values)
+        kw["stderr"] = tuple(a.copy() for a in self.stderr)
+        return SeriesFitResult(**kw)
+
+    def with_scan_fit(self, scan_row: int, window_index: int, fit) -> "SeriesFitResult":
+        """A copy with one window of one scan replaced by ``fit`` (a
+        :class:`~analysis.peak_fitting.ScanFit` of ``windows[window_index]``), e.g. after the user
+        refitted that scan by hand."""
+        if fit.window != self.windows[window_index]:
+            raise ValueError("the fit is of a different window than the one it would replace")
+        out = self.copy()
+        cols = out.peak_slice(window_index)
+        for q in PEAK_QUANTITIES:
+            getattr(out, q)[scan_row, cols] = getattr(fit, q)
+            getattr(out, q + "_err")[scan_row, cols] = getattr(fit, q + "_err")
+        out.peak_flags[scan_row, cols] = list(fit.peak_flags)
+        out.window_flags[scan_row, window_index] = "|".join(fit.flags)
+        out.redchi[scan_row, window_index], out.rwp[scan_row, window_index] = fit.redchi, fit.rwp
+        out.success[scan_row, window_index] = fit.success
+        out.values[window_index][scan_row] = fit.values
+        out.stderr[window_index][scan_row] = fit.stderr
+        return out
+
     def equals(self, other: "SeriesFitResult") -> bool:
         """Identical numbers (NaN equal to NaN), flags, windows and metadata."""
         for f in fields(self):

@@ -19,6 +19,7 @@ seed can follow through the fresh-guess retry of :func:`analysis.peak_fitting.fi
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Optional, Sequence
 
 import numpy as np
@@ -51,7 +52,7 @@ def fit_series(series: ScanSeries, windows: Sequence[FitWindow], *, direction: s
                start_scan: Optional[int] = None, progress: Optional[ProgressFn] = None,
                cancel: Optional[CancelToken] = None, workers: Optional[int] = None,
                options: FitOptions = FitOptions(), strategy: str = DEFAULT_STRATEGY,
-               scheduler: Optional[str] = None) -> SeriesFitResult:
+               scheduler: Optional[str] = None, scans=None) -> SeriesFitResult:
     """Fit every window on every scan of ``series``.
 
     direction, start_scan: fitting starts at ``start_scan`` (default: the first scan going
@@ -62,9 +63,20 @@ def fit_series(series: ScanSeries, windows: Sequence[FitWindow], *, direction: s
     workers: processes (default: usable cores); 1, or fewer than ``MIN_PARALLEL_FITS`` fits, runs
         in this process
     scheduler: a Dask scheduler address or ``"local"`` to run the same tasks on Dask
+    scans: a slice or index list to fit only those scans (``start_scan`` must be one of them);
+        ``result.scan`` then holds their indices in the series
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
+    if scans is not None:
+        idx = np.arange(series.n_scans)[scans]
+        if start_scan is not None and start_scan not in idx:
+            raise ValueError(f"start scan {start_scan} is not among the scans to fit")
+        start = None if start_scan is None else int(np.flatnonzero(idx == start_scan)[0])
+        res = fit_series(series.subset(idx), windows, direction=direction, start_scan=start,
+                         progress=progress, cancel=cancel, workers=workers, options=options,
+                         strategy=strategy, scheduler=scheduler)
+        return replace(res, scan=idx.astype(int))
     windows = tuple(windows)
     n = series.n_scans
     start = start_scan if start_scan is not None else (0 if direction == "forward" else n - 1)

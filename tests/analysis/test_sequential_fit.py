@@ -173,3 +173,31 @@ def test_peak_jumping_two_widths_per_scan_is_found_again(strategy):
     res = fit_series(series, [FitWindow(10.0, 22.0, (11.0,))], strategy=strategy)
     assert not res.absent.any()
     assert np.all(np.abs(res.center[:, 0] - centers) < 4 * res.center_err[:, 0])
+
+
+def test_fitting_some_scans_keeps_their_indices_and_numbers():
+    series, centers, _ = two_phase_series(n_scans=24)
+    window = FitWindow(29.5, 33.5, (31.0, 31.6))
+    full = fit_series(series, [window], strategy="chain", start_scan=5)
+    part = fit_series(series, [window], strategy="chain", scans=slice(5, 12), start_scan=5)
+    assert list(part.scan) == list(range(5, 12))
+    # the chain from scan 5 forward sees the same seeds either way
+    assert np.array_equal(part.center, full.center[5:12], equal_nan=True)
+    with pytest.raises(ValueError):
+        fit_series(series, [window], scans=slice(5, 12), start_scan=2)
+
+
+def test_one_scan_can_be_replaced_after_a_manual_refit():
+    from analysis.peak_fitting import fit_scan
+
+    series, _, _ = two_phase_series(n_scans=24)
+    window = FitWindow(29.5, 33.5, (31.0, 31.6))
+    res = fit_series(series, [window], strategy="chain")
+    refit = fit_scan(series.x, series.intensity[3], window.with_shared_fwhm())
+    with pytest.raises(ValueError):
+        res.with_scan_fit(3, 0, refit)  # a different window definition
+    again = fit_scan(series.x, series.intensity[3], window, seed={"p0_center": 31.02})
+    new = res.with_scan_fit(3, 0, again)
+    assert np.array_equal(new.center[3], again.center, equal_nan=True)
+    assert np.array_equal(new.center[4], res.center[4], equal_nan=True)
+    assert not np.shares_memory(new.center, res.center)
