@@ -115,8 +115,9 @@ def test_process_pool_gives_the_serial_numbers(strategy):
     assert serial.equals(pooled)
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("workers", [1, 2])
-def test_cancel_stops_mid_series(workers):
+def test_cancel_stops_mid_series(workers, strategy):
     series = _big_series(MIN_PARALLEL_FITS + 40)
     token = CancelToken()
     seen = []
@@ -127,7 +128,7 @@ def test_cancel_stops_mid_series(workers):
             token.cancel()
 
     with pytest.raises(Cancelled):
-        fit_series(series, [FitWindow(20.0, 23.0, (21.5,))], strategy="chain", workers=workers,
+        fit_series(series, [FitWindow(20.0, 23.0, (21.5,))], strategy=strategy, workers=workers,
                    progress=progress, cancel=token)
     total = seen[0][1]
     assert max(d for d, _ in seen) < total
