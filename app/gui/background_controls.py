@@ -27,16 +27,21 @@ BACKGROUND_JOB = "background"
 SNIP_WINDOW_FRACTION = 0.03
 """Default SNIP half window as a fraction of the x range: 2.1° on a 10-80° 2θ scan, wider than
 the base of lab-resolution peaks yet narrower than amorphous humps."""
+SNIP_SMOOTH_POINTS = 3
+"""Default SNIP smoothing half window, points. Without it SNIP clips to the lower envelope of the
+counting noise: on the sample data the subtracted background sat 25-40 counts (about 2 σ) above
+zero; with 3 points it sits within ±8 counts, and peak areas change by under 2 %."""
 METHOD_NAMES = (("snip", "SNIP (automatic)"), ("arpls", "arPLS (automatic)"), ("asls", "AsLS (automatic)"),
                 ("anchors", "Polynomial through anchor windows"))
 
 
 def default_method(series: Optional[ScanSeries]) -> BackgroundMethod:
-    """SNIP with a half window of :data:`SNIP_WINDOW_FRACTION` of the series' x range."""
+    """SNIP with a half window of :data:`SNIP_WINDOW_FRACTION` of the series' x range, smoothed."""
     if series is None or series.n_points < 2:
-        return SnipBackground()
+        return SnipBackground(smooth_half_window=SNIP_SMOOTH_POINTS)
     span = float(abs(series.x[-1] - series.x[0]))
-    return SnipBackground(max_half_window_x=float(f"{SNIP_WINDOW_FRACTION * span:.2g}"))
+    return SnipBackground(max_half_window_x=float(f"{SNIP_WINDOW_FRACTION * span:.2g}"),
+                          smooth_half_window=SNIP_SMOOTH_POINTS)
 
 
 def parse_anchors(text: str) -> tuple[tuple[float, float], ...]:
@@ -62,6 +67,8 @@ class BackgroundDialog(QDialog):
             self.kind.addItem(label, key)
         self.snip_window = QDoubleSpinBox(minimum=1e-4, maximum=1e4, decimals=4, suffix=f" {x_unit}")
         self.snip_window.setToolTip("Wider than half the base of the broadest peak, narrower than the background's bumps")
+        self.snip_smooth = QSpinBox(minimum=0, maximum=100, suffix=" points")
+        self.snip_smooth.setToolTip("Smoothing before clipping; 0 lets the background follow the lowest noise")
         self.arpls_lam = QDoubleSpinBox(minimum=1.0, maximum=1e12, decimals=0)
         self.asls_lam = QDoubleSpinBox(minimum=1.0, maximum=1e12, decimals=0)
         self.asls_p = QDoubleSpinBox(minimum=1e-4, maximum=0.5, decimals=4, singleStep=0.005)
@@ -69,7 +76,7 @@ class BackgroundDialog(QDialog):
         self.anchors.setPlaceholderText(f"peak-free windows in {x_unit}, e.g. 10-12, 33.5-35, 70-72")
         self.order = QSpinBox(minimum=0, maximum=8)
         self.pages = QStackedWidget()
-        for rows in ((("Largest half window", self.snip_window),), (("Stiffness λ", self.arpls_lam),),
+        for rows in ((("Largest half window", self.snip_window), ("Smoothing half window", self.snip_smooth)), (("Stiffness λ", self.arpls_lam),),
                      (("Stiffness λ", self.asls_lam), ("Asymmetry p", self.asls_p)),
                      (("Anchor windows", self.anchors), ("Polynomial order", self.order))):
             page = QWidget()
@@ -93,6 +100,7 @@ class BackgroundDialog(QDialog):
     def _show(self, m: BackgroundMethod) -> None:
         defaults = {"snip": SnipBackground(), "arpls": ArplsBackground(), "asls": AslsBackground()}
         self.snip_window.setValue(getattr(m, "max_half_window_x", defaults["snip"].max_half_window_x))
+        self.snip_smooth.setValue(m.smooth_half_window if isinstance(m, SnipBackground) else SNIP_SMOOTH_POINTS)
         self.arpls_lam.setValue(m.lam if isinstance(m, ArplsBackground) else defaults["arpls"].lam)
         self.asls_lam.setValue(m.lam if isinstance(m, AslsBackground) else defaults["asls"].lam)
         self.asls_p.setValue(m.p if isinstance(m, AslsBackground) else defaults["asls"].p)
@@ -108,7 +116,7 @@ class BackgroundDialog(QDialog):
         """The chosen method; raises ValueError for unreadable anchor windows."""
         key = self.kind.currentData()
         if key == "snip":
-            return SnipBackground(max_half_window_x=self.snip_window.value())
+            return SnipBackground(max_half_window_x=self.snip_window.value(), smooth_half_window=self.snip_smooth.value())
         if key == "arpls":
             return ArplsBackground(lam=self.arpls_lam.value())
         if key == "asls":
@@ -175,9 +183,11 @@ class BackgroundController(QObject):
     @Slot(bool)
     def _on_toggled(self, checked: bool) -> None:
         self._session.set_subtract_background(checked)
-        if checked and not self._session.has_background():
+        if checked and self._session.has_background():
+            self.message.emit(f"Background subtracted: {self._session.background_label}", 5000)
+        elif checked:
             self.start()
-        elif not checked:
+        else:
             self.cancel()
             self.message.emit("Showing the raw map", 3000)
 
