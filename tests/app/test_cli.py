@@ -71,3 +71,29 @@ def test_figure_unknown_format_is_a_clear_error(tmp_path, capsys):
     assert main(["figure", str(tmp_path / "series"), "-o", str(tmp_path / "fig.docx")]) == 2
     err = capsys.readouterr().err
     assert "fig.docx" in err and "format" in err and err.count("fig.docx") == 1
+
+
+def test_fit_writes_peaks_csv_and_h5_that_track_a_known_drift(tmp_path, capsys, drifting_series):
+    from analysis.fit_results_io import load_csv, load_hdf5
+    from analysis.writers import write_xye_folder
+
+    series, centers = drifting_series  # one Gaussian drifting 14.0 → 14.95° over 20 scans
+    write_xye_folder(series, tmp_path / "series")
+    out = tmp_path / "out"
+    assert main(["fit", str(tmp_path / "series"), "--window", "13:16.5:1", "--model", "gauss",
+                 "--workers", "1", "--out", str(out)]) == 0
+    csv = load_csv(out / "peaks.csv")
+    h5 = load_hdf5(out / "peaks.h5")
+    assert csv.equals(h5)
+    fitted = csv.center[:, 0]
+    err = csv.center_err[:, 0]
+    # Poisson noise on ~50 counts of area: each center within 5 standard errors of the truth
+    assert np.all(np.abs(fitted - centers) < 5 * err)
+    assert np.all(err < 0.01)
+
+
+@pytest.mark.parametrize("window", ["16:13", "a:b", "13:16:0", "1:2:3:4"])
+def test_fit_bad_window_names_the_option(tmp_path, capsys, window):
+    _write_folder(tmp_path / "series")
+    assert main(["fit", str(tmp_path / "series"), "--window", window, "--out", str(tmp_path / "o")]) == 2
+    assert "--window" in capsys.readouterr().err
