@@ -10,9 +10,10 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 import app.gui.background_controls as background_controls
-from analysis.background import AnchorPolynomialBackground
+from analysis.background import AnchorPolynomialBackground, ArplsBackground, SnipBackground
 from analysis.cancel import check
 from analysis.series import ScanSeries
+from app.gui.background_controls import BackgroundDialog
 from app.gui.main_window import MainWindow
 from tests.conftest import gaussian
 
@@ -166,8 +167,6 @@ def test_parse_anchors():
 
 
 def test_method_dialog_builds_what_it_shows(qtbot):
-    from analysis.background import ArplsBackground, SnipBackground
-    from app.gui.background_controls import BackgroundDialog
     dialog = BackgroundDialog(SnipBackground(max_half_window_x=1.5, smooth_half_window=2), "°")
     qtbot.addWidget(dialog)
     assert dialog.method() == SnipBackground(max_half_window_x=1.5, smooth_half_window=2)
