@@ -24,6 +24,8 @@ from scipy.signal import find_peaks, peak_widths
 from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
 
 _MAD_TO_SIGMA = 1.4826
+WINDOW_FWHMS = 8.0
+"""Width of the local drift-model windows in peak widths (FWHM of the mean pattern)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def prepare_patterns(intensity: np.ndarray, window_pts: Optional[int] = None) ->
         noise = _MAD_TO_SIGMA * float(np.median(np.abs(d2))) / np.sqrt(6.0)
     noise = noise if noise > 0 else float(np.std(root)) * 1e-3 or 1.0
     if window_pts is None:
-        window_pts = int(np.clip(round(8.0 * typical_fwhm_points(root.mean(axis=0))), 12, 80))
+        window_pts = int(np.clip(round(WINDOW_FWHMS * typical_fwhm_points(root.mean(axis=0))), 12, 80))
     return PatternStack(root=root, noise=noise, window_pts=int(window_pts))
 
 

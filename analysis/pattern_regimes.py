@@ -22,9 +22,9 @@ from typing import Optional
 import numpy as np
 
 from .cancel import CancelToken, ProgressFn, check
-from .change_points import cores_between, fit_ramp_to_excess, raised_runs
+from .change_points import add_slow_changes, cores_between, fit_ramp_to_excess, raised_runs
 from .pattern_novelty import PatternStack, novelty_profile, novelty_ratio, prepare_patterns
-from .regimes import Assembly, Change, RampFn, assemble_regimes, default_lag, ramp_window
+from .regimes import SLOW_LAG_FACTOR, Assembly, Change, RampFn, assemble_regimes, default_lag, ramp_window
 
 UNKNOWN = "unknown"
 BASELINE_FACTOR = 3.0
@@ -94,22 +94,53 @@ def renumber(labels: list[str]) -> list[str]:
     return [mapping[lab] for lab in labels]
 
 
-def pattern_ramp(times_s: np.ndarray, lag: int, novelty: np.ndarray, dof: int) -> RampFn:
-    """A ramp fitter on the novelty profile: the unexplained change energy between the ``lag``-scan
-    blocks either side of each boundary is matched to that of a linear change (two-phase lever rule).
-    Working on the drift-free residual keeps peaks that shift during the change from blurring its ends.
+@dataclass(frozen=True)
+class _Evidence:
+    """A novelty profile with its lag and change threshold."""
+
+    ratio: np.ndarray
+    lag: int
+    dof: int
+    threshold: float
+
+    def excess(self) -> np.ndarray:
+        """Unexplained change energy per boundary, in units of noise² × dof (0 at boundary 0)."""
+        n = self.ratio.size
+        k = np.array([min(self.lag, b, n - b) if b else 1 for b in range(n)], dtype=float)
+        return np.nan_to_num(self.ratio - 1.0, nan=0.0) * 2.0 / k
+
+
+def pattern_ramp(times_s: np.ndarray, fast: _Evidence, slow: _Evidence) -> RampFn:
+    """A ramp fitter on the novelty profile: the unexplained change energy between the blocks either
+    side of each boundary is matched to that of a linear change (two-phase lever rule). Working on
+    the drift-free residual keeps peaks that shift during the change from blurring its ends. A
+    change that only the long lag saw is dated on the long-lag profile.
     """
-    n = novelty.size
-    k = np.array([min(lag, b, n - b) if b else 1 for b in range(n)], dtype=float)
-    excess = np.nan_to_num(novelty - 1.0, nan=0.0) * 2.0 / k   # in units of noise² × dof
+    excess = {id(fast): fast.excess(), id(slow): slow.excess()}
 
     def ramp(core_a: tuple[int, int], core_b: tuple[int, int]) -> Change:
-        lo, hi = ramp_window(core_a, core_b, lag)
-        onset, end, _ = fit_ramp_to_excess(times_s[lo:hi + 1], excess[lo:hi + 1], lag)
-        peak = np.nanmax(novelty[core_a[1] + 1:core_b[0] + 1], initial=1.0)
-        strength = max(peak - 1.0, 0.0) / np.sqrt(2.0 / dof)
-        return Change(lo + onset, lo + end, float(strength))
+        gap = slice(core_a[1] + 1, core_b[0] + 1)
+        ev = fast if np.nanmax(fast.ratio[gap], initial=1.0) > fast.threshold else slow
+        lo, hi = ramp_window(core_a, core_b, fast.lag)
+        onset, end, _ = fit_ramp_to_excess(times_s[lo:hi + 1], excess[id(ev)][lo:hi + 1], ev.lag)
+        peak = np.nanmax(ev.ratio[gap], initial=1.0)
+        return Change(lo + onset, lo + end, float(max(peak - 1.0, 0.0) / np.sqrt(2.0 / ev.dof)))
     return ramp
+
+
+def _evidence(stack: PatternStack, lag: int, min_excess: float, progress, cancel) -> _Evidence:
+    profile = novelty_profile(stack, lag, progress=progress, cancel=cancel)
+    # the drift expansion's own error grows with the counts like a real change does, so the floor
+    # also follows the quiet part of the profile (its lower quartile) with a safety factor
+    floor = 1.0 + BASELINE_FACTOR * (float(np.nanpercentile(profile.ratio, 25)) - 1.0)
+    threshold = max(novelty_threshold(profile.dof, min_excess), floor)
+    return _Evidence(profile.ratio, lag, profile.dof, threshold)
+
+
+def _half(progress: Optional[ProgressFn], second: bool) -> Optional[ProgressFn]:
+    if progress is None:
+        return None
+    return lambda done, total: progress(done + (total if second else 0), 2 * total)
 
 
 def novelty_threshold(dof: int, min_excess: float = 0.12, n_sigma: float = 8.0) -> float:
@@ -130,16 +161,18 @@ def find_pattern_regimes(intensity: np.ndarray, times_s: np.ndarray, *, min_regi
     n = intensity.shape[0]
     lag = default_lag(n) if lag is None else int(lag)
     stack = prepare_patterns(intensity, window_pts)
-    profile = novelty_profile(stack, lag, progress=progress, cancel=cancel)
-    # the drift expansion's own error grows with the counts like a real change does, so the floor
-    # also follows the quiet part of the profile (its lower quartile) with a safety factor
-    floor = 1.0 + BASELINE_FACTOR * (float(np.nanpercentile(profile.ratio, 25)) - 1.0)
-    threshold = max(novelty_threshold(profile.dof, min_excess), floor)
-    raised = np.nan_to_num(profile.ratio, nan=0.0) > threshold
-    cores = cores_between(n, raised_runs(raised, max_gap=lag))
-    labels = name_cores(stack, cores, lag, threshold, cancel)
-    ramp = pattern_ramp(np.asarray(times_s, dtype=float), lag, profile.ratio, profile.dof)
-    assembly = assemble_regimes(n, cores, labels, [()] * len(cores), ramp, min_regime_scans)
+    fast = _evidence(stack, lag, min_excess, _half(progress, False), cancel)
+    slow = _evidence(stack, SLOW_LAG_FACTOR * lag, min_excess, _half(progress, True), cancel)
+    raised = np.nan_to_num(fast.ratio, nan=0.0) > fast.threshold
+    # a real change, even between two scans, raises every boundary whose blocks straddle it; a
+    # lone raised boundary is a fluctuation of the drift model's error
+    runs = [r for r in raised_runs(raised, max_gap=1) if r[1] > r[0]]
+    slow_raised = np.nan_to_num(slow.ratio, nan=0.0) > slow.threshold
+    runs = add_slow_changes(runs, slow.ratio, slow_raised, slow.lag)
+    cores = cores_between(n, runs)
+    labels = name_cores(stack, cores, lag, fast.threshold, cancel)
+    ramp = pattern_ramp(np.asarray(times_s, dtype=float), fast, slow)
+    assembly = assemble_regimes(n, cores, labels, [()] * len(cores), ramp, min_regime_scans, lag=lag)
     relabelled = renumber([r.label for r in assembly.regimes])
     regimes = tuple(type(r)(lab, r.first_scan, r.last_scan, r.phases) for r, lab in zip(assembly.regimes, relabelled))
-    return PatternRegimes(Assembly(regimes, assembly.changes), profile.ratio, threshold, lag, profile.dof)
+    return PatternRegimes(Assembly(regimes, assembly.changes), fast.ratio, fast.threshold, lag, fast.dof)

@@ -14,7 +14,7 @@ Labels join present phases with "/" in a canonical order: the order of ``phase_n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -153,7 +153,7 @@ def _date(n_scans: int, cores: list, ramp: RampFn) -> tuple[list, list, list]:
 
 def assemble_regimes(n_scans: int, cores: list[tuple[int, int]], labels: list[str],
                      phases: list[tuple[str, ...]], ramp: RampFn, min_regime_scans: int,
-                     relabel: Optional[LabelFn] = None) -> Assembly:
+                     relabel: Optional[LabelFn] = None, lag: int = 1 << 30) -> Assembly:
     """Merge neighbouring cores with the same label, date each change with ``ramp``, and drop
     regimes shorter than ``min_regime_scans`` (shortest first, then re-date), so a brief flicker
     of labels inside one long change does not become a regime of its own.
@@ -166,7 +166,10 @@ def assemble_regimes(n_scans: int, cores: list[tuple[int, int]], labels: list[st
     for _ in range(4 * len(cores) + 4):
         cores, labels, phases = _merge_same(cores, labels, phases)
         changes, starts, ends = _date(n_scans, cores, ramp)
-        lengths = [e - s + 1 for s, e in zip(starts, ends)]
+        # a regime is as long as its dated extent, or its unchanged core when that is longer than
+        # the averaging lag (a ramp dated into a solid core does not make the regime go away)
+        lengths = [max(e - s + 1, c[1] - c[0] + 1 if c[1] - c[0] >= lag else 0)
+                   for s, e, c in zip(starts, ends, cores)]
         short = [k for k, length in enumerate(lengths) if length < min_regime_scans]
         if short and len(cores) > 1:
             drop = min(short, key=lambda k: (lengths[k], cores[k][1] - cores[k][0]))
@@ -174,12 +177,24 @@ def assemble_regimes(n_scans: int, cores: list[tuple[int, int]], labels: list[st
             continue
         if relabel is None:
             break
-        named = [relabel((s, e)) for s, e in zip(starts, ends)]
+        named = [relabel((s, e) if e >= s else c) for s, e, c in zip(starts, ends, cores)]
         if [n[0] for n in named] == labels:
             break
         labels, phases = [n[0] for n in named], [n[1] for n in named]
-    regimes = tuple(Regime(lab, s, max(e, s), ph) for lab, s, e, ph in zip(labels, starts, ends, phases))
+    for k, (s, e, c) in enumerate(zip(starts, ends, cores)):
+        if e < s:  # ramps dated into a trusted core: the core is the regime, the ramps stop at it
+            starts[k], ends[k] = c
+            if k > 0:
+                changes[k - 1] = _clip(changes[k - 1], hi=c[0] - 1)
+            if k < len(changes):
+                changes[k] = _clip(changes[k], lo=c[1] + 1)
+    regimes = tuple(Regime(lab, s, e, ph) for lab, s, e, ph in zip(labels, starts, ends, phases))
     return Assembly(regimes=regimes, changes=tuple(changes))
+
+
+def _clip(change: Change, lo: int = -1 << 30, hi: int = 1 << 30) -> Change:
+    onset = min(max(change.onset, lo), hi)
+    return replace(change, onset=onset, end=max(min(max(change.end, lo), hi), onset))
 
 
 def plateau_gain(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray, window: tuple[int, int],
@@ -243,7 +258,7 @@ def detect_fraction_regimes(fractions: np.ndarray, errors: np.ndarray, names: Se
     def assembly_fn(cores: list) -> Assembly:
         named = [relabel(c) for c in cores]
         return assemble_regimes(n, cores, [m[0] for m in named], [m[1] for m in named], ramp,
-                                min_regime_scans, relabel)
+                                min_regime_scans, relabel, lag)
 
     cores = fraction_cores(fractions, errors, lag, false_alarm)
     return drop_midway_regimes(assembly_fn, cores, times_s, fractions, errors, lag, false_alarm)
