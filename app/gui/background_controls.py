@@ -166,6 +166,9 @@ class BackgroundController(QObject):
 
     def set_method(self, method: BackgroundMethod) -> None:
         """Use ``method`` from now on; recomputes at once when the map is subtracted."""
+        if method == self.method and self._session.has_background():
+            self._method = method
+            return
         self._method = method
         if self._session.series is not None:
             self._session.set_background(self._session.series, None)
