@@ -202,3 +202,25 @@ def test_one_scan_can_be_replaced_after_a_manual_refit():
     assert np.array_equal(new.center[3], again.center, equal_nan=True)
     assert np.array_equal(new.center[4], res.center[4], equal_nan=True)
     assert not np.shares_memory(new.center, res.center)
+
+
+@pytest.mark.parametrize("model, shape", [("gaussian", ()), ("lorentzian", ()), ("pseudo_voigt", (0.4,)),
+                                          ("pearson7", (2.0,)), ("split_pseudo_voigt", (0.4, 0.2))])
+def test_every_model_with_ka2_through_the_vectorised_path(model, shape):
+    from analysis.fit_windows import Kalpha2
+    from analysis.peak_models import ka2_center_deg
+
+    rng = np.random.default_rng(4)
+    x = np.arange(38.0, 42.0, 0.01)
+    cs = 40.0 + 0.002 * np.arange(60)
+    y = [50 + profile(model, x, c, 0.08, 300.0, shape) + profile(model, x, float(ka2_center_deg(c)), 0.08, 150.0, shape)
+         for c in cs]
+    series = ScanSeries(x=x, intensity=rng.poisson(y).astype(float), time_s=np.arange(60.0))
+    window = FitWindow(38.0, 42.0, (40.0,), model=model, ka2=Kalpha2(True), background_order=0)
+    res = fit_series(series, [window], strategy="tracked")
+    z = (res.center[:, 0] - cs) / res.center_err[:, 0]
+    assert np.all(np.abs(z) < 4)                     # 60 draws: a 4σ excursion has p ≈ 4e-3
+    # errors calibrated: rms(z) of 60 draws is 1 ± 0.09; weights estimated from the data (not the
+    # true σ) leave up to ~25 % underestimate for long-tailed shapes (Lorentzian: 1.26 with seed 0)
+    assert 0.7 < np.sqrt(np.mean(z ** 2)) < 1.4
+    assert np.all(res.window_flags == "") and np.all(res.peak_flags == "")
