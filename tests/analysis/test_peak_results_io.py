@@ -89,3 +89,11 @@ def test_curves_redraw_a_stored_fit(result):
     # the stored model describes the data to the noise: χ² per point near the stored redchi
     y = series.intensity[5][(series.x >= 29.5) & (series.x <= 33.5)]
     assert np.sqrt(np.mean((y - best) ** 2)) < 2 * np.sqrt(np.mean(y))
+
+
+def test_windows_with_constraints_survive_json():
+    from analysis.fit_windows import bounded, fixed, windows_from_json, windows_to_json
+
+    w = (FitWindow(20.0, 26.0, (22.2, None), ka2=Kalpha2(True, 0.45, True), name="(003)")
+         .with_shared_fwhm().with_constraint("p0_eta", fixed(0.3)).with_constraint("p0_center", bounded(22.0, 22.4)))
+    assert windows_from_json(windows_to_json([w])) == (w,)
