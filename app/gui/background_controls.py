@@ -31,6 +31,7 @@ SNIP_SMOOTH_POINTS = 3
 """Default SNIP smoothing half window, points. Without it SNIP clips to the lower envelope of the
 counting noise: on the sample data the subtracted background sat 25-40 counts (about 2 σ) above
 zero; with 3 points it sits within ±8 counts, and peak areas change by under 2 %."""
+X_UNITS = {"two_theta_deg": "°", "q_inv_A": "Å⁻¹", "d_A": "Å"}
 METHOD_NAMES = (("snip", "SNIP (automatic)"), ("arpls", "arPLS (automatic)"), ("asls", "AsLS (automatic)"),
                 ("anchors", "Polynomial through anchor windows"))
 
@@ -66,7 +67,8 @@ class BackgroundDialog(QDialog):
         for key, label in METHOD_NAMES:
             self.kind.addItem(label, key)
         self.snip_window = QDoubleSpinBox(minimum=1e-4, maximum=1e4, decimals=4, suffix=f" {x_unit}")
-        self.snip_window.setToolTip("Wider than half the base of the broadest peak, narrower than the background's bumps")
+        self.snip_window.setToolTip("Wider than half the base of the broadest peak,\n"
+                                    "narrower than the background's bumps")
         self.snip_smooth = QSpinBox(minimum=0, maximum=100, suffix=" points")
         self.snip_smooth.setToolTip("Smoothing before clipping; 0 lets the background follow the lowest noise")
         self.arpls_lam = QDoubleSpinBox(minimum=1.0, maximum=1e12, decimals=0)
@@ -76,7 +78,8 @@ class BackgroundDialog(QDialog):
         self.anchors.setPlaceholderText(f"peak-free windows in {x_unit}, e.g. 10-12, 33.5-35, 70-72")
         self.order = QSpinBox(minimum=0, maximum=8)
         self.pages = QStackedWidget()
-        for rows in ((("Largest half window", self.snip_window), ("Smoothing half window", self.snip_smooth)), (("Stiffness λ", self.arpls_lam),),
+        for rows in ((("Largest half window", self.snip_window), ("Smoothing half window", self.snip_smooth)),
+                     (("Stiffness λ", self.arpls_lam),),
                      (("Stiffness λ", self.asls_lam), ("Asymmetry p", self.asls_p)),
                      (("Anchor windows", self.anchors), ("Polynomial order", self.order))):
             page = QWidget()
@@ -116,7 +119,8 @@ class BackgroundDialog(QDialog):
         """The chosen method; raises ValueError for unreadable anchor windows."""
         key = self.kind.currentData()
         if key == "snip":
-            return SnipBackground(max_half_window_x=self.snip_window.value(), smooth_half_window=self.snip_smooth.value())
+            return SnipBackground(max_half_window_x=self.snip_window.value(),
+                                  smooth_half_window=self.snip_smooth.value())
         if key == "arpls":
             return ArplsBackground(lam=self.arpls_lam.value())
         if key == "asls":
@@ -178,7 +182,7 @@ class BackgroundController(QObject):
     @Slot()
     def ask_method(self) -> None:
         series = self._session.series
-        unit = "°" if series is None or series.x_kind == "two_theta_deg" else ("Å⁻¹" if series.x_kind == "q_inv_A" else "Å")
+        unit = X_UNITS.get(series.x_kind, "") if series is not None else "°"
         dialog = BackgroundDialog(self.method, unit, self._parent)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.set_method(dialog.method())
