@@ -48,6 +48,7 @@ class Session(QObject):
     display_changed = Signal()
     source_changed = Signal(str)
     background_changed = Signal()
+    fit_result_changed = Signal(object)   # analysis.fit_results.SeriesFitResult | None
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -71,6 +72,7 @@ class Session(QObject):
         self._background_of: Optional[ScanSeries] = None
         self._subtracted: Optional[np.ndarray] = None
         self.events = EventStore(self)   # the series' events, with their own undo stack
+        self.fit_result = None   # SeriesFitResult of the open series (peak fits), or None
 
     # -- data ---------------------------------------------------------------------------
     def set_series(self, series: Optional[ScanSeries], label: str = "") -> None:
@@ -235,6 +237,12 @@ class Session(QObject):
     def echem_values_at_scans(self) -> Optional[np.ndarray]:
         """(n_scans,) the shown quantity at each scan (V or x), or None."""
         return self.sodium_at_scans() if self.shown_echem_quantity() == "x" else self.voltage_at_scans()
+
+    # -- peak fits of the open series ------------------------------------------------------------
+    def set_fit_result(self, result) -> None:
+        """Store (or clear, with None) the series' peak-fit result; views draw fits from it."""
+        self.fit_result = result
+        self.fit_result_changed.emit(result)
 
     # -- background-subtracted map (a display array derived from the series) --------------------
     def set_background(self, series: ScanSeries, background: Optional[np.ndarray], label: str = "") -> None:
