@@ -16,7 +16,7 @@ import numpy as np
 
 from analysis.readers import load_series
 from analysis.readers.files import folder_files, series_from_patterns
-from analysis.readers.parallel import parse_files
+from analysis.readers.parallel import idle_cpus, parse_files
 
 
 def write_xy_folder(folder: str, n_files: int, n_points: int) -> None:
@@ -72,11 +72,13 @@ def main() -> None:
         write_xy_folder(folder, args.files, args.points)
         print(f"wrote {args.files} .xy files × {args.points} points in {time.perf_counter() - start:.1f} s")
         seconds, series = best_of(args.repeat, lambda: load_series(folder))
-        print(f"folder load (load_series, worker processes): {seconds:.2f} s (best of {args.repeat}), "
-              f"{series.intensity.shape}, time_source={series.time_source}  [target < 3 s]")
-        seconds, _ = best_of(args.repeat, lambda: series_from_patterns(
-            parse_files(folder_files(folder), workers=1)[0], layout_hint="folder", origin=folder))
-        print(f"folder load, one process for comparison: {seconds:.2f} s (best of {args.repeat})")
+        print(f"folder load_series (workers chosen by load: {idle_cpus()}): {seconds:.2f} s "
+              f"(best of {args.repeat}), {series.intensity.shape}, time_source={series.time_source}  "
+              "[target < 3 s]")
+        for workers in (1, 2):
+            seconds, _ = best_of(args.repeat, lambda: series_from_patterns(
+                parse_files(folder_files(folder), workers=workers)[0], layout_hint="folder", origin=folder))
+            print(f"folder load forced to {workers} process(es): {seconds:.2f} s (best of {args.repeat})")
         h5 = os.path.join(tmp, "stack.nxs")
         write_h5_stack(h5, args.h5_scans, args.h5_points)
         seconds, series = best_of(args.repeat, lambda: load_series(h5))
