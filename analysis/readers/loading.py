@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Optional, Sequence, Union
 
-from ..cancel import CancelToken, ProgressFn
+from ..cancel import CancelToken, ProgressFn, check
 from ..errors import InputError
 from ..series import ScanSeries
 from .files import folder_files, load_text_files, series_from_patterns
@@ -52,8 +52,8 @@ def _load_path(path: str, progress, cancel) -> ScanSeries:
                                cancel=cancel)
     if is_hdf5(path):
         return load_hdf5(path, progress=progress, cancel=cancel)
-    return _load_single_text(path)
-
-
-def _load_single_text(path: str) -> ScanSeries:
-    return series_from_patterns([parse_pattern_file(path)], layout_hint="file", origin=path)
+    check(cancel)
+    series = series_from_patterns([parse_pattern_file(path)], layout_hint="file", origin=path)
+    if progress is not None:
+        progress(1, 1)
+    return series

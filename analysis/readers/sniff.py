@@ -25,18 +25,23 @@ _TEXT_BYTES = bytes(range(32, 127)) + b"\t\n\r\f\x0b"
 
 
 def is_hdf5(path: str | os.PathLike) -> bool:
-    """True when the file starts with the HDF5 signature (at 0 or a user-block offset 512, 1024...)."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-        if head == HDF5_SIGNATURE:
-            return True
-        offset = 512
-        size = os.fstat(fh.fileno()).st_size
-        while offset + 8 <= min(size, 1 << 20):
-            fh.seek(offset)
+    """True when the file starts with the HDF5 signature (at 0 or a user-block offset 512, 1024...).
+
+    An unreadable file is "not HDF5" here; the text reader then reports why it cannot be read.
+    """
+    try:
+        with open(path, "rb") as fh:
             if fh.read(8) == HDF5_SIGNATURE:
                 return True
-            offset *= 2
+            offset = 512
+            size = os.fstat(fh.fileno()).st_size
+            while offset + 8 <= min(size, 1 << 20):
+                fh.seek(offset)
+                if fh.read(8) == HDF5_SIGNATURE:
+                    return True
+                offset *= 2
+    except OSError:
+        return False
     return False
 
 

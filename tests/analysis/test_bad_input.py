@@ -180,3 +180,17 @@ def test_damaged_files_load_or_raise_input_error_only(tmp_path):
             outcomes["loaded"] += 1
     # both branches are exercised, so the test can fail either way
     assert outcomes["loaded"] > 0 and outcomes["input_error"] > 0, outcomes
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    import builtins
+    path = _write(tmp_path / "locked.xy", GOOD_ROWS)
+    real_open = builtins.open
+
+    def guarded_open(file, *args, **kwargs):  # chmod 0 does not stop root, so refuse here instead
+        if os.fspath(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    _expect(path, "permission denied")
