@@ -209,3 +209,31 @@ def detect_regimes_from_patterns(series: ScanSeries, *, voltage: Optional[np.nda
                                  window_pts=window_pts, min_excess=min_excess, progress=progress, cancel=cancel)
     limit = (found.threshold - 1.0) / np.sqrt(2.0 / found.dof)
     return _build_result(series, found.assembly, "patterns", limit, voltage, None, (), 0.0, found.novelty)
+
+
+DECOMPOSITION_ERROR_FLOOR = 0.01
+"""Smallest fraction error assumed for a whole-pattern decomposition: its reported errors are purely
+statistical (often < 0.005) while profile-model mismatch moves fractions by ~0.01–0.02 in simulations."""
+
+
+def detect_transitions_from_decomposition(series: ScanSeries, decomposition, *, voltage: Optional[np.ndarray] = None,
+                                          phase_order: Optional[Sequence[str]] = None, **options) -> TransitionResult:
+    """:func:`detect_transitions` on a :class:`analysis.pattern_decomposition.DecompositionResult`.
+
+    Uses its cathode columns (parasitic phases never name a regime): fractions (NaN → 0), errors
+    raised to at least the scan-to-scan scatter and :data:`DECOMPOSITION_ERROR_FLOOR`, and the
+    refined cells (for "solid-solution→two-phase"). ``phase_order`` sets the canonical label order
+    (default: the decomposition's column order); ``options`` go to :func:`detect_transitions`.
+    """
+    cathode = [j for j, kind in enumerate(decomposition.kinds) if kind == "cathode"]
+    names = [decomposition.phases[j] for j in cathode]
+    if phase_order is not None:
+        rank = {name: k for k, name in enumerate(phase_order)}
+        cathode = [j for _, j in sorted(zip(names, cathode), key=lambda t: (rank.get(t[0], len(rank)), t[1]))]
+        names = [decomposition.phases[j] for j in cathode]
+    fractions = np.nan_to_num(np.asarray(decomposition.fraction, dtype=float)[:, cathode], nan=0.0)
+    reported = np.nan_to_num(np.asarray(decomposition.fraction_err, dtype=float)[:, cathode], nan=0.0)
+    errors = np.maximum(reported, estimate_fraction_errors(fractions, floor=DECOMPOSITION_ERROR_FLOOR))
+    cells = np.asarray(decomposition.cells, dtype=float)[:, cathode]
+    return detect_transitions(series, fractions=fractions, fraction_errors=errors, phase_names=names,
+                              voltage=voltage, cells=cells, **options)

@@ -229,3 +229,20 @@ def test_wavelength_helper_used_for_synchrotron_ranges_is_consistent():
     # the synchrotron windows above cover the layered (00l) peak (d ≈ 5.6 Å) and the (110) (d ≈ 1.44 Å)
     for wavelength, (lo, hi) in ((0.7, SYNC["two_theta_range"]), (0.45, (2.0, 26.0))):
         assert lo < ax.d_to_two_theta(5.6, wavelength) and ax.d_to_two_theta(1.44, wavelength) < hi
+
+
+# --- full path: whole-pattern decomposition → transitions ----------------------------------------
+
+def test_full_path_from_whole_pattern_decomposition():
+    # ~35 s: the decomposition refines 40 scans; kept to one short series (P2/S → P'2/S → P2/S)
+    from analysis.pattern_decomposition import candidate_phases, decompose_series
+    from analysis.transitions import detect_transitions_from_decomposition
+
+    sim = simulate(scenarios()["p2s_pprime2"](), n_scans=40, seed=1, two_theta_range=(12.0, 50.0))
+    decomposition = decompose_series(sim.series, candidate_phases(["P2", "P'2", "spinel"]))
+    result = detect_transitions_from_decomposition(sim.series, decomposition, voltage=sim.truth.voltage_V,
+                                                   phase_order=["spinel", "P2", "P'2"])
+    assert result.sequence == "spinel/P2 → spinel/P'2 → spinel/P2"  # labels follow phase_order
+    _assert_onsets(result, sim.truth)
+    # P2's refined c drifts through the first regime (solid solution) before P'2 takes over
+    assert result.events[0].kind == "solid-solution→two-phase"
