@@ -20,6 +20,10 @@ AXIS_NAMES = ("2th", "tth", "two_theta", "twotheta", "radial", "radial_axis", "p
               "2theta")
 """Axis dataset names that producers use, most specific first."""
 
+NOT_X_NAMES = frozenset({"time", "epoch", "elapsed_time", "timestamps", "timestamp", "points", "frame", "frames",
+                         "index", "scan", "scan_number", "image_number"})
+"""Monotonic 1-D datasets that count scans or time; the heuristic never takes them for the x axis."""
+
 MAX_AXIS_POINTS_CHECK = 1_000_000
 
 
@@ -189,15 +193,23 @@ def resolve_nxdata(group: h5py.Group, how: str, legacy_signal=None) -> StackLoca
 
 
 def _matching_axis(group, named, n_last, n_first) -> tuple[h5py.Dataset | None, bool]:
-    """A 1-D strictly monotonic dataset whose length matches the signal's last (or first) axis."""
+    """A 1-D strictly monotonic dataset whose length matches the signal's last (or first) axis.
+
+    Any monotonic dataset may serve the last axis; a stack stored as (points, scans) is only
+    recognised by a 2θ/Q/d axis, so that a scan counter is never taken for the x axis.
+    """
     ordered = named + [n for n in AXIS_NAMES if n not in named]
     ordered += [k for k in group.keys() if k not in ordered]
     for want, transposed in ((n_last, False), (n_first, True)):
-        if want is None:
+        if want is None or want < 2:
             continue
         for name in ordered:
-            ds = group.get(name)
-            if _numeric(ds) and ds.ndim == 1 and ds.shape[0] == want and want >= 2 and _monotonic(ds):
+            try:
+                ds = group.get(name)
+            except (KeyError, OSError):  # dangling external link
+                continue
+            if (_numeric(ds) and ds.ndim == 1 and ds.shape[0] == want and _monotonic(ds)
+                    and (not transposed or diffraction_axis(ds))):
                 return ds, transposed
     return None, False
 
@@ -224,7 +236,8 @@ def _largest_2d_with_axis(f: h5py.File) -> StackLocation | None:
     axes.sort(key=lambda a: rank.get(a.name.rsplit("/", 1)[-1].lower(), len(rank)))
     for stack in sorted(stacks, key=lambda s: s.size, reverse=True):
         for axis in axes:
-            if axis.shape[0] == stack.shape[1] and _monotonic(axis):
+            if (axis.shape[0] == stack.shape[1] and axis.name.rsplit("/", 1)[-1].lower() not in NOT_X_NAMES
+                    and _monotonic(axis)):
                 return StackLocation(signal=stack, axis=axis, errors=None, group=stack.parent,
                                      how=f"2-D dataset {stack.name} with axis {axis.name} (heuristic)")
     return None

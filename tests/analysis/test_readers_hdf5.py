@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from analysis import axis as ax
+from analysis.errors import InputError
 from analysis.readers import load_series
 
 N_SCANS, N_POINTS = 6, 40
@@ -184,7 +185,8 @@ def test_heuristic_without_nexus_attributes(tmp_path):
         f.create_dataset("junk/small", data=np.ones((2, 3)))
         f.create_dataset("results/intensities", data=STACK)
         f.create_dataset("results/tth", data=TTH).attrs["units"] = "deg"
-        f.create_dataset("results/frame", data=np.arange(N_POINTS))  # same length, less preferred name
+        f.create_dataset("results/frame", data=np.arange(N_POINTS))  # same length, but a counter
+        f.create_dataset("results/a_time", data=np.arange(N_POINTS) * 2.0)  # same length, no preferred name
     series = load_series(path)
     np.testing.assert_array_equal(series.intensity, STACK)
     np.testing.assert_array_equal(series.x, TTH)
@@ -291,3 +293,24 @@ def test_bliss_default_counter_plot_and_mca_do_not_win_over_the_pattern_stack(tm
     np.testing.assert_array_equal(series.intensity, STACK)
     assert "/1.1/p3_integrate/integrated" in series.layout
     assert any("/1.1/mca/spectrum" in n for n in series.notes)
+
+
+def test_scan_counter_is_not_taken_for_a_transposed_axis(tmp_path):
+    path = tmp_path / "noaxis.h5"
+    with h5py.File(path, "w") as f:
+        g = f.create_group("entry/data")
+        g.attrs.update({"NX_class": "NXdata", "signal": "data", "axes": [".", "2th"]})  # 2th is missing
+        g.create_dataset("data", data=STACK)
+        g.create_dataset("points", data=np.arange(N_SCANS))
+        f.create_dataset("entry/other", data=np.ones(3))
+    with pytest.raises(InputError, match="no stack"):
+        load_series(path)
+
+
+def test_heuristic_never_takes_a_time_counter_for_x(tmp_path):
+    path = tmp_path / "counters.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("results/intensities", data=np.ones((N_POINTS, N_POINTS)))
+        f.create_dataset("results/time", data=np.arange(N_POINTS) * 10.0)
+    with pytest.raises(InputError, match="no stack"):
+        load_series(path)
