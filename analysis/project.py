@@ -121,13 +121,16 @@ def make_input_ref(path: str | os.PathLike, role: str, project_path: str | os.Pa
     """Describe an input (checksum included), relative to ``project_path``'s folder when given."""
     absolute = os.path.abspath(os.fspath(path))
     sha, size = input_checksum(absolute)
-    rel = ""
-    if project_path is not None:
-        try:
-            rel = Path(os.path.relpath(absolute, os.path.dirname(os.path.abspath(project_path)))).as_posix()
-        except ValueError:   # another drive on Windows: no relative path exists
-            rel = ""
+    rel = "" if project_path is None else relative_path(absolute, project_path)
     return InputRef(role, absolute, rel, "folder" if os.path.isdir(absolute) else "file", sha, size)
+
+
+def relative_path(path: str | os.PathLike, project_path: str | os.PathLike) -> str:
+    """``path`` relative to the project file's folder, with "/" separators ("" on another drive)."""
+    try:
+        return Path(os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(project_path)))).as_posix()
+    except ValueError:   # another drive on Windows: no relative path exists
+        return ""
 
 
 def resolve_input(ref: InputRef, project_path: str | os.PathLike) -> Optional[str]:

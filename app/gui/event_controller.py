@@ -61,7 +61,9 @@ class EventController(QObject):
     def attach_plot(self, plot_item: pg.PlotItem, scans_along: str = "y",
                     scan_coordinates: Optional[Callable[[], np.ndarray]] = None) -> EventOverlay:
         """Draw the events on ``plot_item`` and listen to what the user does with them there."""
-        overlay = EventOverlay(self._session, self._store, plot_item, scans_along, scan_coordinates, self)
+        # the overlay lives exactly as long as the plot's scene, whose click signal it listens to
+        # (parented elsewhere, teardown order made PySide crash now and then)
+        overlay = EventOverlay(self._session, self._store, plot_item, scans_along, scan_coordinates, plot_item.scene())
         overlay.select_requested.connect(self.select)
         overlay.move_requested.connect(self._on_move_requested)
         overlay.rename_requested.connect(self.rename)

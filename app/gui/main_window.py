@@ -7,17 +7,20 @@ from typing import Optional, Sequence
 
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QSplitter, QWidget
 
 from .background_controls import BackgroundController
 from .contour_view import ContourView
 from .echem_controls import EchemToolBar
 from .error_dialog import show_error
+from .event_controller import EventController
+from .events_panel import EventsPanel
 from .export_controller import ExportController
 from .info_view import ScanInfoView
 from .jobs import JobRunner
 from .load_controller import LoadController
 from .pattern_view import PatternView
+from .project_controller import ProjectController, register_background
 from .session import COLORMAPS, SCALINGS, Y_AXES, Session
 from .status_bar import SessionStatusBar
 from .theme import LUT_WIDTH_PX
@@ -60,6 +63,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_tools()
         self._build_menus()
+        self._build_events_and_project()
         self.addToolBar(self.toolbar)
         self.addToolBar(self.echem_toolbar)
         self._connect()
@@ -94,7 +98,7 @@ class MainWindow(QMainWindow):
         self.echem_toolbar = EchemToolBar(self.session, self)
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action(file_menu, "&Open…", self._on_open_files, QKeySequence.StandardKey.Open)
         self.open_folder_action = self._action(file_menu, "Open &Folder…", self._on_open_folder, "Ctrl+Shift+O")
         self.echem_action = self._action(file_menu, "Load &Electrochemistry…", self._on_open_echem, "Ctrl+E")
@@ -105,7 +109,7 @@ class MainWindow(QMainWindow):
         self.file_toolbar.setObjectName("file_toolbar")
         for action in (self.open_action, self.open_folder_action, self.echem_action):
             self.file_toolbar.addAction(action)
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = self.view_menu = self.menuBar().addMenu("&View")
         self.time_axis_action = QAction("Vertical axis in &hours", self, checkable=True, shortcut="Ctrl+T")
         self.time_axis_action.toggled.connect(self._on_time_axis_toggled)
         view_menu.addAction(self.time_axis_action)
@@ -114,6 +118,33 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.background.toggle_action)
         view_menu.addAction(self.background.method_action)
+
+    def _build_events_and_project(self) -> None:
+        """Events (overlays on the map and voltage panel, list panel, Edit menu) and the project
+        file (File menu, title with a modified mark, autosave)."""
+        self.event_controller = EventController(self.session, self.session.events, self)
+        for plot_item in (self.contour_view.plot_item, self.voltage_view.plot_item):
+            self.event_controller.attach_plot(plot_item)
+        self.events_panel = EventsPanel(self.session.events, self)
+        self.event_controller.attach_panel(self.events_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.events_panel)
+        self.view_menu.addAction(self.events_panel.toggleViewAction())
+        self.project = ProjectController(self.session, self.loader, self.settings, self)
+        register_background(self.project, self.background, self.session)
+        first = self.file_menu.actions()[0]
+        self.file_menu.insertActions(first, self.project.actions)
+        self.file_menu.insertSeparator(first)
+        self.edit_menu = QMenu("&Edit", self)
+        for action in self.event_controller.actions:
+            if action is None:
+                self.edit_menu.addSeparator()
+            else:
+                self.edit_menu.addAction(action)
+        self.menuBar().insertMenu(self.view_menu.menuAction(), self.edit_menu)
+        self.project.title_changed.connect(self.setWindowTitle)
+        self.project.modified_changed.connect(self.setWindowModified)
+        self.project.message.connect(self.status.showMessage)
+        self.setWindowTitle(self.project.title())
 
     def _action(self, menu, text: str, slot, shortcut) -> QAction:
         action = QAction(text, self)
@@ -132,7 +163,6 @@ class MainWindow(QMainWindow):
         self.toolbar.colormap_requested.connect(session.set_colormap)
         self.toolbar.y_axis_requested.connect(session.set_y_axis)
         session.display_changed.connect(self._on_display_changed)
-        session.source_changed.connect(self._on_source_changed)
         loader.busy_changed.connect(self.status.set_busy)
         loader.progressed.connect(self.status.show_progress)
         loader.failed.connect(self._on_load_failed)
@@ -208,11 +238,6 @@ class MainWindow(QMainWindow):
     def _on_hovered(self, text: str) -> None:
         self.status.showMessage(text, 3000)
 
-    @Slot(str)
-    def _on_source_changed(self, label: str) -> None:
-        name = os.path.basename(label.rstrip("/\\")) or label
-        self.setWindowTitle(f"{name} — operando-xrd" if name else "operando-xrd")
-
     @Slot()
     def _on_display_changed(self) -> None:
         self.time_axis_action.blockSignals(True)
@@ -271,6 +296,7 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.project.autosave()   # unsaved changes survive in the autosave, offered on reopening
         self.save_settings()
         self.runner.wait_all()
         super().closeEvent(event)

@@ -1,0 +1,433 @@
+"""File → New / Open / Save project, autosave and recovery, and the window title.
+
+A project (:mod:`analysis.project`) holds the inputs the session was read from, every setting,
+named result arrays and the events. Opening one reads the inputs again through the load
+controller and applies the rest once the series has arrived. Components that own settings or
+results of their own (fit windows, phases, backgrounds …) plug in with
+:meth:`ProjectController.register_settings` / :meth:`register_results`; what nobody claims is kept
+and written back unchanged, so a project never loses data this build does not understand.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from analysis import background as bg
+from analysis import project as pj
+from analysis.errors import InputError
+
+from .error_dialog import show_error
+from .load_controller import LoadController, LoadResult
+from .session import COLORMAPS, ECHEM_QUANTITIES, SCALINGS, Y_AXES, Session, SodiumParameters
+
+PROJECT_FILTER = f"operando-xrd project (*{pj.PROJECT_SUFFIX});;All files (*)"
+AUTOSAVE_INTERVAL_MS = 60_000
+UNTITLED_AUTOSAVE = "untitled" + pj.PROJECT_SUFFIX
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A project read from disk, waiting for its inputs to load."""
+
+    path: Path
+    project: pj.Project
+    recovered: bool
+
+
+class ProjectController(QObject):
+    """Owns the project actions (``actions``), the autosave timer and the title.
+
+    Signals: ``title_changed(text)`` (with Qt's ``[*]`` placeholder), ``modified_changed(bool)``,
+    ``opened(path)`` once a project is fully restored, ``saved(path)``, ``message(text, ms)``.
+    """
+
+    title_changed = Signal(str)
+    modified_changed = Signal(bool)
+    opened = Signal(str)
+    saved = Signal(str)
+    message = Signal(str, int)
+
+    def __init__(self, session: Session, loader: LoadController, settings: QSettings, parent: QWidget,
+                 autosave_interval_ms: int = AUTOSAVE_INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self._session, self._loader, self._parent = session, loader, parent
+        self._store = session.events
+        self._autosave_dir = _autosave_dir(settings)
+        self.path: Optional[Path] = None
+        self._pattern_paths: tuple[str, ...] = ()
+        self._echem_path = ""
+        self._dirty = False
+        self._pending: Optional[_Pending] = None
+        self._unclaimed_settings: dict = {}
+        self._unclaimed_results: dict[str, np.ndarray] = {}
+        self._settings: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
+        self._results: dict[str, tuple[Callable[[], dict], Callable[[dict], None]]] = {}
+        self._checksums: dict[tuple, tuple[str, int]] = {}
+        self.new_action = self._action("&New Project", QKeySequence.StandardKey.New, self.new_project)
+        self.open_action = self._action("Open &Project…", "Ctrl+Alt+O", self._on_open_triggered)
+        self.save_action = self._action("&Save Project", QKeySequence.StandardKey.Save, self.save)
+        self.save_as_action = self._action("Save Project &As…", QKeySequence.StandardKey.SaveAs, self.save_as)
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(autosave_interval_ms)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+        loader.busy_changed.connect(self._on_load_busy)
+        loader.loaded.connect(self._on_loaded)
+        loader.failed.connect(self._on_load_ended)
+        loader.cancelled.connect(self._on_load_ended)
+        for signal in (session.display_changed, session.echem_changed):
+            signal.connect(self._on_session_edited)
+        session.source_changed.connect(self._emit_state)
+        self._store.undo_stack.cleanChanged.connect(self._emit_state)
+
+    @property
+    def actions(self) -> list[QAction]:
+        return [self.new_action, self.open_action, self.save_action, self.save_as_action]
+
+    def _action(self, text: str, shortcut, slot: Callable) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    # -- extension points ------------------------------------------------------------------
+    def register_settings(self, key: str, get: Callable[[], Any], set_: Callable[[Any], None]) -> None:
+        """Save ``get()`` (JSON-compatible) under ``key``; on opening, ``set_(value)`` restores it."""
+        self._settings[key] = (get, set_)
+
+    def register_results(self, prefix: str, get: Callable[[], dict], set_: Callable[[dict], None]) -> None:
+        """Save ``get()`` (name -> ndarray) as ``prefix/name``; on opening, ``set_`` gets them back."""
+        self._results[prefix.strip("/")] = (get, set_)
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def is_modified(self) -> bool:
+        return self._dirty or not self._store.undo_stack.isClean()
+
+    def title(self) -> str:
+        if self.path is not None:
+            name = self.path.stem
+        else:
+            name = os.path.basename(self._session.source_label.rstrip("/\\")) or "Untitled"
+        return f"{name}[*] — operando-xrd"
+
+    @Slot()
+    def _emit_state(self, *_args) -> None:
+        self.title_changed.emit(self.title())
+        self.modified_changed.emit(self.is_modified)
+
+    @Slot()
+    def _on_session_edited(self, *_args) -> None:
+        if self._pending is None and self._session.series is not None:
+            self._dirty = True
+            self._emit_state()
+
+    # -- what is saved ---------------------------------------------------------------------
+    def current_settings(self) -> dict:
+        s = self._session
+        settings = dict(self._unclaimed_settings)
+        settings.update({
+            "display": {"scaling": s.scaling, "colormap": s.colormap, "y_axis": s.y_axis,
+                        "echem_quantity": s.echem_quantity, "current_scan": int(s.current_scan)},
+            "clock_offset_s": float(s.clock_offset_s),
+            "sodium": None if s.sodium is None else asdict(s.sodium),
+        })
+        for key, (get, _) in self._settings.items():
+            settings[key] = get()
+        return settings
+
+    def current_results(self) -> dict[str, np.ndarray]:
+        results = dict(self._unclaimed_results)
+        for prefix, (get, _) in self._results.items():
+            results.update({f"{prefix}/{name}": np.asarray(value) for name, value in get().items()})
+        return results
+
+    def current_project(self, project_path: str | os.PathLike) -> pj.Project:
+        """The session as a project to be written at ``project_path`` (input paths relative to it)."""
+        inputs = [self._input_ref(p, "patterns", project_path) for p in self._pattern_paths]
+        if self._echem_path and self._session.echem is not None:
+            inputs.append(self._input_ref(self._echem_path, "echem", project_path))
+        return pj.Project(inputs=tuple(inputs), settings=self.current_settings(),
+                          results=self.current_results(), events=self._store.events())
+
+    def _input_ref(self, path: str, role: str, project_path) -> pj.InputRef:
+        """Checksums are cached per file state (names, sizes, modification times) so an
+        autosave does not read every input again."""
+        absolute = os.path.abspath(path)
+        key = (absolute, _fingerprint(absolute))
+        if key not in self._checksums:
+            self._checksums[key] = pj.input_checksum(absolute)
+        sha, size = self._checksums[key]
+        kind = "folder" if os.path.isdir(absolute) else "file"
+        return pj.InputRef(role, absolute, pj.relative_path(absolute, project_path), kind, sha, size)
+
+    # -- saving ----------------------------------------------------------------------------
+    @Slot()
+    def save(self) -> bool:
+        return self.save_as() if self.path is None else self.save_to(self.path)
+
+    @Slot()
+    def save_as(self) -> bool:
+        start = str(self.path) if self.path is not None else ""
+        path, _ = QFileDialog.getSaveFileName(self._parent, "Save project", start, PROJECT_FILTER)
+        if not path:
+            return False
+        if not os.path.splitext(path)[1]:
+            path += pj.PROJECT_SUFFIX
+        return self.save_to(path)
+
+    def save_to(self, path: str | os.PathLike) -> bool:
+        """Write the project atomically to ``path``; it becomes the current project file."""
+        path = Path(path)
+        try:
+            pj.save_project(path, self.current_project(path))
+        except (OSError, ValueError) as exc:
+            show_error(self._parent, f"Could not save {path}\n\n{exc}\n\nThe previous file, if any, is unchanged.",
+                       title="Save failed")
+            return False
+        previous_autosave = self.autosave_target()
+        self.path = path
+        for stale in {previous_autosave, self.autosave_target()}:
+            stale.unlink(missing_ok=True)
+        self._dirty = False
+        self._store.undo_stack.setClean()
+        self._emit_state()
+        self.saved.emit(str(path))
+        self.message.emit(f"Saved {path.name}", 4000)
+        return True
+
+    def autosave_target(self) -> Path:
+        if self.path is not None:
+            return pj.autosave_path(self.path)
+        return self._autosave_dir / UNTITLED_AUTOSAVE
+
+    @Slot()
+    def autosave(self, announce: bool = True) -> Optional[Path]:
+        """Write unsaved changes to :meth:`autosave_target` (never to the project file itself)."""
+        if not self.is_modified or self._pending is not None or self._session.series is None:
+            return None
+        target = self.autosave_target()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            pj.save_project(target, self.current_project(self.path or target))
+        except (OSError, ValueError) as exc:
+            self.message.emit(f"Autosave failed: {exc}", 8000)
+            return None
+        if announce:
+            self.message.emit(f"Autosaved to {target}", 3000)
+        return target
+
+    # -- opening ---------------------------------------------------------------------------
+    @Slot()
+    def new_project(self) -> None:
+        """Close the data and events (unsaved changes go to the autosave first)."""
+        self.autosave(announce=False)
+        self._pending = None
+        self.path = None
+        self._pattern_paths, self._echem_path = (), ""
+        self._unclaimed_settings, self._unclaimed_results = {}, {}
+        self._session.set_series(None)
+        self._session.set_echem(None)
+        self._store.reset()
+        self._dirty = False
+        self._emit_state()
+
+    @Slot()
+    def _on_open_triggered(self) -> None:
+        start = str(self.path.parent) if self.path is not None else ""
+        path, _ = QFileDialog.getOpenFileName(self._parent, "Open project", start, PROJECT_FILTER)
+        if path:
+            self.open_project(path)
+
+    def open_project(self, path: str | os.PathLike) -> bool:
+        """Read a project, offer a newer autosave, check its inputs, and start loading them.
+
+        Returns False (after telling the user why) when it cannot be opened. The session is
+        restored once the inputs have loaded (``opened`` is emitted then).
+        """
+        path = Path(path).absolute()
+        source, recovered = path, False
+        autosave = pj.newer_autosave(path)
+        if autosave is not None and _ask(self._parent, "Recover unsaved changes?",
+                                         f"An autosave of {path.name} is newer than the project file.\n\n"
+                                         "Open the autosaved state instead?"):
+            source, recovered = autosave, True
+        try:
+            project = pj.load_project(source)
+            inputs = self._locate_inputs(project, path)
+        except InputError as exc:
+            show_error(self._parent, f"Could not open project {path}\n\n{exc}")
+            return False
+        self._pending = _Pending(path, project, recovered)
+        patterns = [p for role, p in inputs if role == "patterns"]
+        echem = next((p for role, p in inputs if role == "echem"), None)
+        if patterns:
+            self._loader.open_paths(patterns, echem)
+        else:
+            self._apply(self._pending)
+        return True
+
+    def _locate_inputs(self, project: pj.Project, path: Path) -> list[tuple[str, str]]:
+        """(role, path) of every input; asks for a missing one, warns about changed ones."""
+        found, changed = [], []
+        for check in pj.check_inputs(project, path):
+            where = check.resolved_path
+            if check.status == "missing":
+                where = self._ask_for_missing(check.ref)
+                if where is not None and pj.input_checksum(where)[0] != check.ref.sha256:
+                    changed.append(where)
+            elif check.status == "changed":
+                changed.append(where)
+            found.append((check.ref.role, where))
+        if changed:
+            QMessageBox.warning(self._parent, "Inputs changed since the project was saved",
+                                "These inputs differ from the ones the project was saved with "
+                                "(their checksums changed):\n\n" + "\n".join(changed) +
+                                "\n\nThe project opens with them as they are now; results and events "
+                                "may no longer match the data.")
+        return found
+
+    def _ask_for_missing(self, ref: pj.InputRef) -> str:
+        if not _ask(self._parent, "Input not found", f"The project's {ref.role} input is missing:\n\n{ref.path}\n\n"
+                                                     "Locate it?"):
+            raise InputError(ref.path, f"the project's {ref.role} input is missing")
+        if ref.kind == "folder":
+            where = QFileDialog.getExistingDirectory(self._parent, f"Locate {os.path.basename(ref.path)}")
+        else:
+            where, _ = QFileDialog.getOpenFileName(self._parent, f"Locate {os.path.basename(ref.path)}")
+        if not where:
+            raise InputError(ref.path, f"the project's {ref.role} input is missing")
+        return where
+
+    @Slot(object)
+    def _on_loaded(self, result: LoadResult) -> None:
+        if result.series is not None:
+            self._pattern_paths = tuple(result.pattern_paths)
+        if result.echem is not None:
+            self._echem_path = result.echem_label
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._apply(pending)
+            return
+        if result.series is not None:
+            # new data: the old events and results belong to other scans (the autosave written
+            # when the load started keeps them)
+            self.path = None
+            self._unclaimed_settings, self._unclaimed_results = {}, {}
+            self._store.reset()
+        self._dirty = True
+        self._emit_state()
+
+    @Slot(bool)
+    def _on_load_busy(self, busy: bool) -> None:
+        if busy:
+            self.autosave(announce=False)
+
+    @Slot()
+    def _on_load_ended(self, *_args) -> None:
+        self._pending = None
+
+    def _apply(self, pending: _Pending) -> None:
+        project = pending.project
+        self._pending = pending   # keeps the settings below from marking the project modified
+        try:
+            self._apply_settings(project.settings)
+            self._apply_results(project.results)
+            self._store.reset(project.events)
+        finally:
+            self._pending = None
+        self.path = pending.path
+        self._dirty = pending.recovered
+        self._emit_state()
+        self.opened.emit(str(pending.path))
+
+    def _apply_settings(self, settings: dict) -> None:
+        s = self._session
+        display = settings.get("display", {})
+        for key, allowed, setter in (("scaling", SCALINGS, s.set_scaling), ("colormap", COLORMAPS, s.set_colormap),
+                                     ("y_axis", Y_AXES, s.set_y_axis)):
+            if display.get(key) in allowed:
+                setter(display[key])
+        s.set_clock_offset_s(float(settings.get("clock_offset_s", 0.0)))
+        sodium = settings.get("sodium")
+        s.set_sodium(None if sodium is None else SodiumParameters(**sodium))
+        if display.get("echem_quantity") in ECHEM_QUANTITIES and (display["echem_quantity"] == "voltage" or sodium):
+            s.set_echem_quantity(display["echem_quantity"])
+        for key, (_, set_) in self._settings.items():
+            if key in settings:
+                set_(settings[key])
+        known = {"display", "clock_offset_s", "sodium"} | set(self._settings)
+        self._unclaimed_settings = {k: v for k, v in settings.items() if k not in known}
+        s.set_current_scan(int(display.get("current_scan", 0)))
+
+    def _apply_results(self, results: dict[str, np.ndarray]) -> None:
+        claimed: set[str] = set()
+        for prefix, (_, set_) in self._results.items():
+            mine = {name[len(prefix) + 1:]: value for name, value in results.items() if name.startswith(prefix + "/")}
+            claimed.update(f"{prefix}/{name}" for name in mine)
+            set_(mine)
+        self._unclaimed_results = {k: v for k, v in results.items() if k not in claimed}
+
+
+def _ask(parent: QWidget, title: str, text: str) -> bool:
+    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+    return QMessageBox.question(parent, title, text, buttons) == QMessageBox.StandardButton.Yes
+
+
+def _fingerprint(path: str) -> tuple:
+    """Names, sizes and modification times below ``path`` (cheap: no file is read)."""
+    if os.path.isfile(path):
+        st = os.stat(path)
+        return ((os.path.basename(path), st.st_size, st.st_mtime_ns),)
+    rows = []
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            st = os.stat(os.path.join(folder, name))
+            rows.append((os.path.relpath(os.path.join(folder, name), path), st.st_size, st.st_mtime_ns))
+    return tuple(sorted(rows))
+
+
+def _autosave_dir(settings: QSettings) -> Path:
+    """Beside the settings file when it is one (the config dir, or a test's temporary folder),
+    else the platform's app-data folder (e.g. when settings live in the Windows registry)."""
+    name = settings.fileName()
+    if settings.format() == QSettings.Format.IniFormat or os.path.isabs(name) and os.path.splitext(name)[1]:
+        return Path(name).parent / "autosave"
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "autosave"
+
+
+def background_to_dict(method) -> dict:
+    """A background method (a frozen dataclass of :mod:`analysis.background`) as plain data."""
+    return {"type": type(method).__name__, **asdict(method)}
+
+
+def background_from_dict(d: dict):
+    classes = {cls.__name__: cls for cls in (bg.SnipBackground, bg.ArplsBackground, bg.AslsBackground,
+                                             bg.AnchorPolynomialBackground)}
+    d = dict(d)
+    cls = classes.get(d.pop("type", None))
+    if cls is None:
+        raise ValueError(f"unknown background method in project: {d!r}")
+    if "anchors_x" in d:
+        d["anchors_x"] = tuple(tuple(a) for a in d["anchors_x"])
+    return cls(**d)
+
+
+def register_background(project: ProjectController, controller, session: Session) -> None:
+    """Save the background method and whether the map is background-subtracted."""
+    def get() -> dict:
+        return {"method": background_to_dict(controller.method), "subtract": bool(session.subtract_background)}
+
+    def set_(value: dict) -> None:
+        controller.set_method(background_from_dict(value["method"]))
+        controller.toggle_action.setChecked(bool(value.get("subtract", False)))
+
+    project.register_settings("background", get, set_)
