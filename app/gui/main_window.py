@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QSplitter, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QSplitter, QWidget
 
 from .background_controls import BackgroundController
 from .contour_view import ContourView
@@ -16,9 +16,13 @@ from .error_dialog import show_error
 from .event_controller import EventController
 from .events_panel import EventsPanel
 from .export_controller import ExportController
+from .fit_controller import FitController
+from .fit_overlay import FitOverlay
+from .fit_panel import FitPanel
 from .info_view import ScanInfoView
 from .jobs import JobRunner
 from .load_controller import LoadController
+from .parameter_view import ParameterView
 from .pattern_view import PatternView
 from .project_controller import ProjectController, register_background
 from .session import COLORMAPS, SCALINGS, Y_AXES, Session
@@ -64,6 +68,7 @@ class MainWindow(QMainWindow):
         self._build_tools()
         self._build_menus()
         self._build_events_and_project()
+        self._build_fitting()
         self.addToolBar(self.toolbar)
         self.addToolBar(self.echem_toolbar)
         self._connect()
@@ -96,6 +101,29 @@ class MainWindow(QMainWindow):
         self.exports = ExportController(self.session, self.runner, self)
         self.background = BackgroundController(self.session, self.runner, self)
         self.echem_toolbar = EchemToolBar(self.session, self)
+
+    def _build_fitting(self) -> None:
+        """Peak fitting: controller, overlay on the pattern and map, panel dock, parameter plot dock."""
+        self.fitting = FitController(self.session, self.runner, self)
+        self.fit_overlay = FitOverlay(self.session, self.fitting, self.pattern_view.plot_item,
+                                      self.contour_view.plot_item, self)
+        self.fit_panel = FitPanel(self.session, self.fitting, self)
+        self.fit_panel.add_window_requested.connect(self.fit_overlay.add_window_in_view)
+        self.fit_panel.pick_toggled.connect(self.fit_overlay.set_pick_mode)
+        self.parameter_view = ParameterView(self.session)
+        self.parameter_dock = QDockWidget("Fit results", self)
+        self.parameter_dock.setObjectName("fit_results_dock")
+        self.parameter_dock.setWidget(self.parameter_view)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.fit_panel)
+        self.tabifyDockWidget(self.events_panel, self.fit_panel)
+        self.fit_panel.raise_()
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.parameter_dock)
+        self.resizeDocks([self.parameter_dock], [230], Qt.Orientation.Vertical)
+        self.exports.menu.addAction(self.fitting.export_action)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.fit_panel.toggleViewAction())
+        self.view_menu.addAction(self.parameter_dock.toggleViewAction())
 
     def _build_menus(self) -> None:
         file_menu = self.file_menu = self.menuBar().addMenu("&File")
@@ -169,6 +197,11 @@ class MainWindow(QMainWindow):
         loader.cancelled.connect(self._on_load_cancelled)
         self.status.cancel_requested.connect(loader.cancel)
         self.status.cancel_requested.connect(self.background.cancel)
+        self.status.cancel_requested.connect(self.fitting.cancel)
+        self.fitting.busy_changed.connect(self.status.set_busy)
+        self.fitting.progressed.connect(self.status.show_progress)
+        self.fitting.message.connect(self.status.showMessage)
+        self.parameter_view.scan_requested.connect(session.set_current_scan)
         self.background.busy_changed.connect(self.status.set_busy)
         self.background.progressed.connect(self.status.show_progress)
         for controller in (self.background, self.exports):
