@@ -86,7 +86,12 @@ class ProjectController(QObject):
         for signal in (session.display_changed, session.echem_changed):
             signal.connect(self._on_session_edited)
         session.source_changed.connect(self._emit_state)
-        self._store.undo_stack.cleanChanged.connect(self._emit_state)
+        self._events_clean = True
+        self._store.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        # the session (and the undo stack in it) goes before this controller when the window is
+        # destroyed, and the dying stack still reports itself clean: stop listening first
+        session.destroyed.connect(self._on_session_destroyed)
+        self._session_alive = True
 
     @property
     def actions(self) -> list[QAction]:
@@ -110,7 +115,7 @@ class ProjectController(QObject):
     # -- state -----------------------------------------------------------------------------
     @property
     def is_modified(self) -> bool:
-        return self._dirty or not self._store.undo_stack.isClean()
+        return self._dirty or not self._events_clean
 
     def title(self) -> str:
         if self.path is not None:
@@ -119,8 +124,19 @@ class ProjectController(QObject):
             name = os.path.basename(self._session.source_label.rstrip("/\\")) or "Untitled"
         return f"{name}[*] — operando-xrd"
 
+    @Slot(bool)
+    def _on_clean_changed(self, clean: bool) -> None:
+        self._events_clean = clean
+        self._emit_state()
+
+    @Slot()
+    def _on_session_destroyed(self, *_args) -> None:
+        self._session_alive = False
+
     @Slot()
     def _emit_state(self, *_args) -> None:
+        if not self._session_alive:
+            return
         self.title_changed.emit(self.title())
         self.modified_changed.emit(self.is_modified)
 

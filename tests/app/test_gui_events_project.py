@@ -1,0 +1,250 @@
+"""Label events through the GUI, save the project, reopen it in a new window: identical session."""
+
+from __future__ import annotations
+
+import os
+
+import h5py
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+import analysis.project as pj
+from analysis.events import Event
+from app.gui.main_window import MainWindow
+from tests.app.test_gui_window import write_xy_folder
+from tests.conftest import drifting_peak_series
+
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
+
+N_SCANS = 12
+LOAD_TIMEOUT_MS = 20000
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path):
+    windows = []
+
+    def make():
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        win = MainWindow(settings=settings)
+        qtbot.addWidget(win)
+        win.show()
+        windows.append(win)
+        return win
+
+    yield make
+    for win in windows:
+        win.runner.wait_all()
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Every message box the app shows, as (kind, text); questions are answered from ``answers``."""
+    calls, answers = [], []
+
+    def record(kind, reply=None):
+        def show(parent, title, text, *args, **kwargs):
+            calls.append((kind, text))
+            return answers.pop(0) if kind == "question" else reply
+        return show
+
+    monkeypatch.setattr(QMessageBox, "critical", record("critical"))
+    monkeypatch.setattr(QMessageBox, "warning", record("warning"))
+    monkeypatch.setattr(QMessageBox, "question", record("question"))
+    return calls, answers
+
+
+@pytest.fixture
+def folder(tmp_path):
+    series, _ = drifting_peak_series(n_scans=N_SCANS, n_points=300)
+    return write_xy_folder(tmp_path / "scans", series)
+
+
+def load(window, qtbot, paths):
+    with qtbot.waitSignal(window.loader.loaded, timeout=LOAD_TIMEOUT_MS):
+        window.open_paths(paths)
+
+
+def reopen(make_window, qtbot, path):
+    window = make_window()
+    with qtbot.waitSignal(window.project.opened, timeout=LOAD_TIMEOUT_MS):
+        assert window.project.open_project(path)
+    return window
+
+
+def label_events(window, monkeypatch):
+    """Add, move, rename, delete and undo through the GUI's own entry points."""
+    controller = window.event_controller
+    window.session.set_current_scan(2)
+    first = controller.add_at_current_scan()
+    second = controller.add_at(9)
+    line = controller.overlays[0].item(first)
+    line.setValue(3.8)
+    line.sigPositionChangeFinished.emit(line)                   # dragged to scan 4
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("P2 → O2 onset", True))
+    controller.rename(first)
+    controller.select(second)
+    controller.delete_action.trigger()
+    controller.undo_action.trigger()                            # the deletion is undone
+    third = controller.add_at(6)
+    controller.delete_action.trigger()                          # the newest (selected) goes
+    assert window.session.events.get(third) is None
+    return window.session.events.events()
+
+
+def test_label_save_close_reopen_gives_identical_events_and_settings(make_window, qtbot, folder, tmp_path,
+                                                                     monkeypatch, dialogs):
+    window = make_window()
+    load(window, qtbot, [folder])
+    events = label_events(window, monkeypatch)
+    assert events == (Event(4, 4, label="P2 → O2 onset"), Event(9, 9))
+    window.session.set_colormap("magma")
+    window.session.set_scaling("log")
+    window.session.set_y_axis("time_h")
+    window.session.set_clock_offset_s(-3600.0)
+    window.session.set_current_scan(7)
+    assert window.isWindowModified()
+    path = tmp_path / "beamtime.oxrd"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "beamtime"), ""))
+    window.project.save_as_action.trigger()                     # the suffix is added
+    assert path.exists() and not window.isWindowModified()
+    assert window.windowTitle() == "beamtime[*] — operando-xrd"
+    window.close()
+
+    again = reopen(make_window, qtbot, path)
+    assert again.session.events.events() == events
+    s = again.session
+    assert (s.colormap, s.scaling, s.y_axis, s.clock_offset_s, s.current_scan) == ("magma", "log", "time_h", -3600.0, 7)
+    assert s.series.n_scans == N_SCANS and s.source_label == str(folder)
+    assert not again.isWindowModified() and again.project.path == path
+    assert again.event_controller.overlays[0].item(again.session.events.items()[0][0]).value() == \
+        pytest.approx(s.scan_y()[4])                             # drawn in hours, at scan 4
+    assert dialogs[0] == []                                     # no warning: inputs unchanged
+    again.event_controller.add_at(1)
+    assert again.isWindowModified()
+    again.event_controller.undo_action.trigger()
+    assert not again.isWindowModified()                         # back at the saved state
+
+
+def test_interrupted_save_keeps_the_previous_project(make_window, qtbot, folder, tmp_path, monkeypatch, dialogs):
+    calls, _ = dialogs
+    window = make_window()
+    load(window, qtbot, [folder])
+    window.event_controller.add_at(3)
+    path = tmp_path / "p.oxrd"
+    assert window.project.save_to(path)
+    before = path.read_bytes()
+    window.event_controller.add_at(8)
+
+    def crash(src, dst):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(pj.os, "replace", crash)
+    assert not window.project.save_to(path)
+    assert calls and calls[-1][0] == "critical" and "no space left" in calls[-1][1]
+    assert path.read_bytes() == before
+    assert pj.load_project(path).events == (Event(3, 3),)
+    assert window.isWindowModified()                            # the unsaved change is still unsaved
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_changed_input_warns_but_opens(make_window, qtbot, folder, tmp_path, dialogs):
+    calls, _ = dialogs
+    window = make_window()
+    load(window, qtbot, [folder])
+    window.event_controller.add_at(5)
+    path = tmp_path / "p.oxrd"
+    window.project.save_to(path)
+    window.close()
+    first = sorted(folder.iterdir())[0]
+    first.write_text(first.read_text().replace("start_time", "start_time") + "# edited later\n")
+    again = reopen(make_window, qtbot, path)
+    assert [kind for kind, _ in calls] == ["warning"]
+    assert str(folder) in calls[0][1]
+    assert again.session.events.events() == (Event(5, 5),)
+
+
+def test_missing_input_is_named_when_not_located(make_window, qtbot, folder, tmp_path, dialogs):
+    calls, answers = dialogs
+    window = make_window()
+    load(window, qtbot, [folder])
+    path = tmp_path / "p.oxrd"
+    window.project.save_to(path)
+    window.close()
+    folder.rename(tmp_path / "elsewhere")
+    again = make_window()
+    answers.append(QMessageBox.StandardButton.No)               # "Locate it?" → No
+    assert not again.project.open_project(path)
+    assert [kind for kind, _ in calls] == ["question", "critical"]
+    assert str(folder) in calls[1][1] and "missing" in calls[1][1]
+    assert again.session.series is None
+
+
+def test_missing_input_can_be_located(make_window, qtbot, folder, tmp_path, dialogs, monkeypatch):
+    calls, answers = dialogs
+    window = make_window()
+    load(window, qtbot, [folder])
+    window.event_controller.add_at(2)
+    path = tmp_path / "p.oxrd"
+    window.project.save_to(path)
+    window.close()
+    moved = folder.rename(tmp_path / "elsewhere")
+    answers.append(QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(moved))
+    again = reopen(make_window, qtbot, path)
+    assert [kind for kind, _ in calls] == ["question"]           # same content: no checksum warning
+    assert again.session.source_label == str(moved)
+    assert again.session.events.events() == (Event(2, 2),)
+
+
+def test_newer_format_is_refused_with_its_version(make_window, tmp_path, dialogs):
+    calls, _ = dialogs
+    path = pj.save_project(tmp_path / "future.oxrd", pj.Project())
+    with h5py.File(path, "r+") as f:
+        f.attrs["format_version"] = 99
+    window = make_window()
+    assert not window.project.open_project(path)
+    assert "newer operando-xrd (project format 99)" in calls[0][1]
+
+
+def test_autosave_is_offered_when_newer(make_window, qtbot, folder, tmp_path, dialogs):
+    calls, answers = dialogs
+    window = make_window()
+    load(window, qtbot, [folder])
+    window.event_controller.add_at(1)
+    path = tmp_path / "p.oxrd"
+    window.project.save_to(path)
+    window.event_controller.add_at(10)                          # not saved…
+    window.close()                                              # …but autosaved on close
+    autosave = pj.autosave_path(path)
+    assert autosave.exists()
+    stamp = path.stat().st_mtime_ns
+    os.utime(autosave, ns=(stamp + 10**9, stamp + 10**9))     # coarse file clocks: make "newer" certain
+    answers.append(QMessageBox.StandardButton.Yes)
+    again = reopen(make_window, qtbot, path)
+    assert [kind for kind, _ in calls] == ["question"]
+    assert again.session.events.events() == (Event(1, 1), Event(10, 10))
+    assert again.isWindowModified() and again.project.path == path
+    assert again.project.save()                                 # saving removes the autosave
+    assert not autosave.exists()
+    assert pj.load_project(path).events == (Event(1, 1), Event(10, 10))
+
+
+def test_unsaved_session_autosaves_beside_the_settings(make_window, qtbot, folder, tmp_path):
+    window = make_window()
+    load(window, qtbot, [folder])
+    window.event_controller.add_at(4)
+    target = window.project.autosave()
+    assert target == tmp_path / "autosave" / "untitled.oxrd"
+    assert pj.load_project(target).events == (Event(4, 4),)
+
+
+def test_new_data_starts_a_new_project(make_window, qtbot, folder, tmp_path):
+    window = make_window()
+    load(window, qtbot, [folder])
+    window.event_controller.add_at(4)
+    window.project.save_to(tmp_path / "p.oxrd")
+    load(window, qtbot, [folder])
+    assert len(window.session.events) == 0 and window.project.path is None
+    assert window.windowTitle() == "scans[*] — operando-xrd"
