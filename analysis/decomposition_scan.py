@@ -21,8 +21,9 @@ from .phase_library import Phase
 
 @dataclass
 class PhaseState:
-    """Mutable per-phase state carried from scan to scan: free cell parameters, width, and whether
-    the phase has been located (a cell found for it) and is refined."""
+    """Mutable per-phase state carried from scan to scan: free cell parameters, width, whether the
+    phase has been located (a cell found for it) and is refined, and ``memory`` (params, rel_d)
+    from the last scan where it was significant."""
 
     phase: Phase
     params: dict
@@ -30,6 +31,7 @@ class PhaseState:
     located: bool = False
     per_reflection: bool = False
     refine: bool = True
+    memory: Optional[tuple] = None
     _cache: tuple = (None, None)
 
     def raw_columns(self, x_deg: np.ndarray, settings: ProfileSettings, params: dict, rel_d: float,

@@ -157,19 +157,29 @@ def _predicted(phase: Phase, cells: Sequence[cr.Cell], wavelength_A: float, lo: 
 
 
 def candidate_cells(phase: Phase, n_grid: int = 41, n_minor: Optional[int] = None) -> list[cr.Cell]:
-    """The phase's cell plus a grid inside its ranges (hexagonal: ``n_grid`` values of c times
-    ``n_minor`` (default n_grid // 2) of a; cubic: n_grid values of a; other systems: one common
-    scale of a, b, c within the tightest range)."""
+    """The phase's cell plus a grid inside its ranges: ``n_grid`` values of c (cubic: a) times
+    ``n_minor`` values of each other length with a range (hexagonal: a, default n_grid // 2;
+    orthorhombic and monoclinic: a and b, default 7), monoclinic β at 4 values in its range, other
+    angles kept at the library's. Without
+    ranges for every length: one common scale of a, b, c within the tightest range."""
     if phase.cell is None:
         return [None]
     cells = [phase.cell]
     ranges = phase.cell_ranges
-    if phase.system in ("hexagonal", "cubic") and ranges:
-        n_minor = n_grid // 2 if n_minor is None else n_minor
-        axes = [np.linspace(*ranges[p], n_grid if p == "c" or phase.system == "cubic" else n_minor)
-                if p in ranges else [getattr(phase.cell, p)] for p in phase.free_parameters]
+    lengths = [p for p in phase.free_parameters if p in ("a", "b", "c")]
+    if ranges and all(p in ranges for p in lengths):
+        n_minor = n_minor if n_minor is not None else (n_grid // 2 if len(lengths) <= 2 else 7)
+        major = "a" if phase.system == "cubic" else "c"
+        names = list(lengths)
+        axes = [np.linspace(*ranges[p], n_grid if p == major else n_minor) for p in lengths]
+        if "beta" in phase.free_parameters and "beta" in ranges:
+            # β moves the h0l reflections a lot: a cell with the right lengths but the library's β
+            # can score worse than a wrong cell, so β is sampled too (coarsely).
+            names.append("beta")
+            axes.append(np.linspace(*ranges["beta"], 4))
+        fixed = {p: getattr(phase.cell, p) for p in phase.free_parameters if p not in names}
         for values in np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(axes)):
-            cells.append(constrained_cell(phase.system, **dict(zip(phase.free_parameters, values))))
+            cells.append(constrained_cell(phase.system, **fixed, **dict(zip(names, values))))
         return cells
     lo = max((ranges[p][0] / getattr(phase.cell, p) for p in ("a", "b", "c") if p in ranges), default=0.98)
     hi = min((ranges[p][1] / getattr(phase.cell, p) for p in ("a", "b", "c") if p in ranges), default=1.02)

@@ -44,7 +44,9 @@ class DecompositionSettings:
     previous scan); fix_parasitic_after_first:
     parasitic cells and widths are refined in the first scan only (they do not change in operando);
     appear_min_delta_chi2 and appear_rel_delta_chi2: a phase not yet in the model is added in a scan
-    when its best grid cell lowers χ² by more than max(min, rel × χ²); n_grid: grid points along c
+    when its best grid cell lowers χ² by more than max(min, rel × χ²); keep_min_delta_chi2: a
+    cathode phase whose removal raises χ² by less than this at the end of a scan is dropped from the
+    model (its cell forgotten), so it is located afresh if it comes back; n_grid: grid points along c
     (hexagonal) or the length scale; contender_ratio: see :func:`locate_phases`; lookalike_ratio: see
     :func:`swap_lookalikes`; max_nfev: outer
     iterations per scan; scale_factors: phase → k.
@@ -56,6 +58,7 @@ class DecompositionSettings:
     refine_zero: bool = False
     fix_parasitic_after_first: bool = True
     appear_min_delta_chi2: float = 100.0
+    keep_min_delta_chi2: float = 25.0
     appear_rel_delta_chi2: float = 0.02
     n_grid: int = 31
     contender_ratio: float = 0.5
@@ -124,7 +127,9 @@ class _Bank:
 
 
 def _bank(phase: Phase, x_deg: np.ndarray, settings: DecompositionSettings) -> _Bank:
-    cells = candidate_cells(phase, settings.n_grid, n_minor=9)
+    n_free = len(phase.free_parameters)
+    n_grid = settings.n_grid if n_free <= 3 else settings.n_grid // 2
+    cells = candidate_cells(phase, n_grid, n_minor=9 if n_free <= 2 else 6)
     params = [{} if c is None else {k: getattr(c, k) for k in phase.free_parameters} for c in cells]
     profiles = profile_bank(phase, cells, x_deg, settings.profile)
     return _Bank(params, profiles, profiles * profiles)
@@ -154,38 +159,51 @@ def locate_phases(model: ScanModel, banks: dict, settings: DecompositionSettings
     Candidates are the phases of ``banks`` not located yet or located with a zero scale (a phase
     that vanished may come back at another cell). Look-alike phases (e.g. P3 and P3'') can score
     almost alike on the coarse grid, so every candidate within ``contender_ratio`` of the best gain
-    is placed and briefly refined in turn and the one with the lowest χ² is kept.
+    (for phases with three or more free parameters, each of their three best grid cells) is placed
+    and briefly refined in turn, and the one with the lowest χ² is kept.
     Returns the indices of the phases placed.
     """
     placed: list[int] = []
     while True:
         r, chi2, s = _residual(model)
         present = _scale_per_state(model, s) > 0
-        best = {}
-        for i, bank in banks.items():
-            if not present[i] and i not in placed:
-                gain = bank.gains(model, r)
-                best[i] = (float(gain.max()), int(np.argmax(gain)))
-        top = max((g for g, _ in best.values()), default=0.0)
+        gains = {i: bank.gains(model, r) for i, bank in banks.items() if not present[i] and i not in placed}
+        remembered = {i: _memory_gain(model, i, r) for i in gains if model.states[i].memory is not None}
+        top = max([float(g.max()) for g in gains.values()] + list(remembered.values()), default=0.0)
         if top < max(settings.appear_min_delta_chi2, settings.appear_rel_delta_chi2 * chi2):
             return placed
-        contenders = [(i, j) for i, (g, j) in best.items() if g >= settings.contender_ratio * top]
-        i, j = contenders[0] if len(contenders) == 1 else _best_contender(model, banks, contenders, settings)
-        _place(model.states[i], banks[i].params[j])
+        contenders = [(i, model.states[i].memory) for i, g in remembered.items() if g >= settings.contender_ratio * top]
+        for i, g in gains.items():
+            # Phases with three or more free parameters have rugged grids: try their best few cells.
+            n_starts = 1 if len(model.states[i].phase.free_parameters) <= 2 else 3
+            contenders += [(i, (banks[i].params[j], None)) for j in np.argsort(g)[::-1][:n_starts]
+                           if g[j] >= settings.contender_ratio * top]
+        i, start = contenders[0] if len(contenders) == 1 else _best_contender(model, contenders, settings)
+        _place(model.states[i], *start)
         placed.append(i)
 
 
-def _place(state: PhaseState, params: dict) -> None:
-    state.params, state.rel_d, state.located = dict(params), state.phase.broadening_rel_d, True
+def _memory_gain(model: ScanModel, i: int, r: np.ndarray) -> float:
+    """χ² decrease from adding phase i at the cell and width it had when last significant."""
+    params, rel_d = model.states[i].memory
+    m = model.columns(model.states[i], params, rel_d)
+    num = m.T @ r
+    den = np.sum(m * m, axis=0)
+    return float(np.sum(np.where(num > 0, num ** 2 / np.maximum(den, 1e-30), 0.0)))
 
 
-def _best_contender(model: ScanModel, banks: dict, contenders: list, settings: DecompositionSettings):
-    """The (phase, grid cell) among ``contenders`` with the lowest χ² after a short refinement of
-    that phase alone; the states are restored afterwards."""
+def _place(state: PhaseState, params: dict, rel_d: Optional[float] = None) -> None:
+    state.params, state.located = dict(params), True
+    state.rel_d = state.phase.broadening_rel_d if rel_d is None else rel_d
+
+
+def _best_contender(model: ScanModel, contenders: list, settings: DecompositionSettings):
+    """The (phase, (params, rel_d)) among ``contenders`` with the lowest χ² after a short
+    refinement of that phase alone; the states are restored afterwards."""
     saved = [(st.params, st.rel_d, st.located) for st in model.states]
     scores = []
-    for i, j in contenders:
-        _place(model.states[i], banks[i].params[j])
+    for i, start in contenders:
+        _place(model.states[i], *start)
         refine_scan(model, [i], settings.refine_cells, settings.refine_widths, 8)
         scores.append(_residual(model)[1])
         for st, (params, rel_d, located) in zip(model.states, saved):
@@ -248,19 +266,39 @@ def _initial_states(phases: Sequence[Phase], settings: DecompositionSettings) ->
 
 
 def _fit_scan(model: ScanModel, banks: dict, settings: DecompositionSettings) -> dict:
-    """Locate, swap look-alikes, refine, and locate again (a refined fit can reveal a weak phase);
-    returns the parameter errors of the last refinement."""
+    """Locate, swap look-alikes, refine, locate again (a refined fit can reveal a weak phase), then
+    drop cathode phases that do not improve the fit and refine once more if any went; returns
+    the parameter errors of the last refinement."""
     locate_phases(model, banks, settings)
     swap_lookalikes(model, banks, settings)
     errors: dict = {}
-    for _ in range(2):
+    for attempt in range(3):
         _, _, s = _residual(model)
         active = [i for i, v in enumerate(_scale_per_state(model, s)) if v > 0]
         errors = refine_scan(model, active, settings.refine_cells, settings.refine_widths, settings.max_nfev,
                              settings.refine_zero)
-        if not locate_phases(model, banks, settings):
+        if attempt == 2 or (not locate_phases(model, banks, settings)
+                            and not _drop_weak(model, settings.keep_min_delta_chi2)):
             break
     return errors
+
+
+def _drop_weak(model: ScanModel, threshold: float) -> bool:
+    """Unlocate the cathode phase whose removal raises χ² least, if by less than ``threshold``
+    (parsimony: a look-alike sharing a phase's peaks, or a phase fitted to noise)."""
+    _, chi2, s = _residual(model)
+    present = _scale_per_state(model, s) > 0
+    rises = {}
+    for i, st in enumerate(model.states):
+        if present[i] and st.phase.kind == "cathode":
+            st.located = False
+            rises[i] = _residual(model)[1] - chi2
+            st.located = True
+    if not rises or min(rises.values()) >= threshold:
+        return False
+    weakest = min(rises, key=rises.get)
+    model.states[weakest].located = False
+    return True
 
 
 @dataclass
@@ -329,6 +367,19 @@ def _cell_errors(state: PhaseState, j: int, errors: dict) -> np.ndarray:
     return np.array([err.get(n, 0.0) for n in names])
 
 
+def _drop_insignificant(states: list[PhaseState], delta_chi2: np.ndarray, threshold: float) -> None:
+    """Unlocate cathode phases that no longer improve the fit: a cell refined on noise drifts and
+    would be a bad start when the phase returns. The cell it had when last significant is kept as
+    ``memory``, which :func:`locate_phases` tries next to the grid."""
+    for st, gain in zip(states, delta_chi2):
+        if st.located and st.phase.kind == "cathode" and gain >= threshold:
+            st.memory = (dict(st.params), st.rel_d)
+        elif st.located and st.phase.kind == "cathode":
+            st.located = False
+            st.params = {k: getattr(st.phase.cell, k) for k in st.phase.free_parameters} if st.phase.cell else {}
+            st.rel_d = st.phase.broadening_rel_d
+
+
 def cathode_fractions(scale: np.ndarray, scale_cov: np.ndarray, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fractions f = k·s/Σk·s (n,) and their errors from the scale covariance (n, n):
     ∂f_i/∂s_j = (k_j/S)(δ_ij − f_i). All zero (errors NaN) if every scale is zero."""
@@ -384,6 +435,7 @@ def decompose_series(series: ScanSeries, phases: Sequence[Phase],
         model = ScanModel(x, series.intensity[i], sigma[i], basis, profile, states, zero_deg)
         errors = _fit_scan(model, banks, settings)
         _record(table, i, model, errors, factors)
+        _drop_insignificant(states, table.delta_chi2[i], settings.keep_min_delta_chi2)
         zero_deg = model.zero_deg
         if i == 0 and settings.fix_parasitic_after_first:
             for st in states:

@@ -118,11 +118,12 @@ class PhaseSelection:
 
 
 def select_phases(result: DecompositionResult, min_fraction: float = 0.03, n_sigma: float = 3.0,
-                  min_delta_chi2: float = 25.0, min_scans: int = 1) -> PhaseSelection:
+                  min_delta_chi2: float = 25.0, min_scans: int = 2) -> PhaseSelection:
     """A phase is significant in a scan when its fraction (scale, for parasitic phases) exceeds
     ``n_sigma`` errors, its fraction exceeds ``min_fraction`` (cathode only), and leaving it out
     raises χ² by more than ``min_delta_chi2`` (≈ a 5σ improvement for one extra scale); it is
-    present when significant in at least ``min_scans`` scans."""
+    present when significant in at least ``min_scans`` scans (default 2: a real phase persists
+    over neighbouring scans, while a look-alike fitted to one scan's misfit does not)."""
     cathode = result.cathode_mask
     value = np.where(cathode, np.nan_to_num(result.fraction), result.scale)
     err = np.where(cathode, result.fraction_err, result.scale_err)

@@ -97,10 +97,13 @@ def main() -> None:
     parser.add_argument("--scenario", default="p2o3_op4")
     parser.add_argument("--sample", action="store_true")
     parser.add_argument("--library", action="store_true")
+    parser.add_argument("--phases", help="comma-separated candidates (Be, BeO, Al are added)")
     args = parser.parse_args()
     library = load_library()
     series, truth = inputs(args, library)
     names = CANDIDATES
+    if args.phases:
+        names = tuple(args.phases.split(",")) + ("Be", "BeO", "Al")
     if args.library:
         names = tuple(p.name for p in library.values() if p.kind == "cathode") + ("Be", "BeO", "Al")
     phases = [library[name] for name in names]

@@ -80,7 +80,7 @@ def test_selection_needs_size_significance_and_fit_improvement():
     dchi2 = np.array([[1e4, 500.0, 400.0, 900.0], [1e4, 500.0, 10.0, 900.0]])
     result = _result(fraction, err, dchi2, ("cathode", "cathode", "cathode", "parasitic"))
     result = DecompositionResult(**{**result.__dict__, "scale": np.array([[1, 1, 1, 0.5], [1, 1, 1, 0.5]])})
-    sel = select_phases(result)
+    sel = select_phases(result, min_scans=1)
     # p1: significant in scan 0 (0.08 > 3·0.01), not in scan 1 (0.15 < 3·0.10);
     # p2: too small in scan 0 (< 3 %), no χ² gain in scan 1; p3 parasitic: scale 0.5 ≫ 3·0.01.
     assert sel.significant.tolist() == [[True, True, False, True], [True, False, False, True]]
