@@ -28,6 +28,8 @@ import numpy as np
 
 from .errors import InputError
 from .events import Event
+from .fit_results import SeriesFitResult
+from .fit_windows import windows_from_json, windows_to_json
 
 FORMAT_NAME = "operando-xrd project"
 FORMAT_VERSION = 1
@@ -298,6 +300,38 @@ def _read_results(group: h5py.Group) -> dict[str, np.ndarray]:
 
     group.visititems(visit)
     return results
+
+
+# -- peak-fit results as named arrays -------------------------------------------------------------
+_FIT_ARRAYS = ("scan", "time_s", "center", "center_err", "fwhm", "fwhm_err", "area", "area_err", "height",
+               "height_err", "shape", "shape_err", "redchi", "rwp", "success")
+
+
+def fit_result_arrays(result: SeriesFitResult) -> dict[str, np.ndarray]:
+    """A peak-fit result as project result arrays (windows as JSON text, flags as text arrays,
+    an unknown wavelength as NaN), ready to be stored under a prefix such as ``"peak_fit/"``."""
+    arrays = {name: np.asarray(getattr(result, name)) for name in _FIT_ARRAYS}
+    arrays["windows_json"] = np.array(windows_to_json(result.windows))
+    arrays["wavelength_A"] = np.array(np.nan if result.wavelength_A is None else float(result.wavelength_A))
+    arrays["peak_flags"] = np.asarray(result.peak_flags, dtype=str)
+    arrays["window_flags"] = np.asarray(result.window_flags, dtype=str)
+    for i, (values, stderr) in enumerate(zip(result.values, result.stderr)):
+        arrays[f"values/w{i}"], arrays[f"stderr/w{i}"] = np.asarray(values), np.asarray(stderr)
+    return arrays
+
+
+def fit_result_from_arrays(arrays: Mapping[str, np.ndarray]) -> SeriesFitResult:
+    """The inverse of :func:`fit_result_arrays`."""
+    windows = windows_from_json(str(arrays["windows_json"]))
+    wavelength_A = float(arrays["wavelength_A"])
+    return SeriesFitResult(
+        windows=windows, wavelength_A=None if np.isnan(wavelength_A) else wavelength_A,
+        **{name: np.asarray(arrays[name]) for name in _FIT_ARRAYS if name != "success"},
+        success=np.asarray(arrays["success"], dtype=bool),
+        peak_flags=np.asarray(arrays["peak_flags"], dtype=object),
+        window_flags=np.asarray(arrays["window_flags"], dtype=object),
+        values=tuple(np.asarray(arrays[f"values/w{i}"]) for i in range(len(windows))),
+        stderr=tuple(np.asarray(arrays[f"stderr/w{i}"]) for i in range(len(windows))))
 
 
 def autosave_path(project_path: str | os.PathLike) -> Path:

@@ -203,3 +203,31 @@ def test_newer_autosave_is_found(tmp_path):
     assert pj.newer_autosave(path) == auto
     os.utime(auto, ns=(stamp - 10**9, stamp - 10**9))
     assert pj.newer_autosave(path) is None
+
+
+def test_peak_fit_result_round_trips_through_a_project(tmp_path):
+    from dataclasses import fields
+
+    from analysis.fit_results import SeriesFitResult
+    windows = (FitWindow(13.0, 16.0, peaks=(14.0, 15.0)), FitWindow(20.0, 22.0, model="gaussian"))
+    empty = SeriesFitResult.empty(windows, scan=np.arange(4), time_s=60.0 * np.arange(4), wavelength_A=None)
+    rng = np.random.default_rng(1)
+    center = rng.normal(14.0, 0.1, empty.center.shape)
+    flags = empty.peak_flags.copy()
+    flags[1, 0] = "absent|at_bound"
+    result = SeriesFitResult(**{**{f.name: getattr(empty, f.name) for f in fields(SeriesFitResult)},
+                                "center": center, "peak_flags": flags,
+                                "success": np.array([[True, False]] * 4)})
+    arrays = {f"peak_fit/{k}": v for k, v in pj.fit_result_arrays(result).items()}
+    back_arrays = pj.load_project(pj.save_project(tmp_path / "f.oxrd", pj.Project(results=arrays))).results
+    back = pj.fit_result_from_arrays({k[len("peak_fit/"):]: v for k, v in back_arrays.items()})
+    assert back.windows == windows and back.wavelength_A is None
+    for f in fields(SeriesFitResult):
+        mine, theirs = getattr(result, f.name), getattr(back, f.name)
+        if f.name in ("values", "stderr"):
+            assert len(mine) == len(theirs)
+            for a, b in zip(mine, theirs):
+                np.testing.assert_array_equal(a, b)     # stored exactly
+        elif f.name not in ("windows", "wavelength_A"):
+            np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs))
+    assert back.peak_flags[1, 0] == "absent|at_bound" and back.peak_flags.dtype == object
