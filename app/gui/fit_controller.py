@@ -93,6 +93,20 @@ def with_range(window: FitWindow, lo_deg: float, hi_deg: float) -> FitWindow:
     return rebuilt(window, lo_deg=lo_deg, hi_deg=hi_deg, peaks=peaks)
 
 
+def with_found_peaks(window: FitWindow, x_deg: np.ndarray, y: np.ndarray, keep_known: bool = False) -> FitWindow:
+    """Initial positions from automatic peak finding on one scan (``y`` on ``x_deg``, 2θ in
+    degrees), sorted low to high; peaks not found stay automatic. With ``keep_known``, only the
+    automatic peaks are filled in (by the most prominent maxima not already taken)."""
+    sel = window_slice(x_deg, window)
+    found = find_window_peaks(x_deg[sel], np.asarray(y, dtype=float)[sel], window.n_peaks)
+    known = [p for p in window.peaks if p is not None] if keep_known else []
+    step = float(np.median(np.diff(x_deg[sel]))) if x_deg[sel].size > 1 else 0.0
+    min_gap = 3.0 * step + (float(np.min(found.fwhm_deg)) if found.fwhm_deg.size else 0.0)
+    new = [float(c) for c in found.center_deg if all(abs(c - k) > min_gap for k in known)]
+    centers = sorted(known + new[:window.n_peaks - len(known)])
+    return rebuilt(window, peaks=tuple(centers) + (None,) * (window.n_peaks - len(centers)))
+
+
 @dataclass(frozen=True)
 class FitCurves:
     """One window's fit on the current scan, for drawing. All (n,) on ``x_deg`` (2θ, degrees)
@@ -214,12 +228,11 @@ class FitController(QObject):
         if data is None:
             return 0
         x, y, _ = data
-        sel = window_slice(x, w)
-        found = find_window_peaks(x[sel], y[sel], w.n_peaks)
-        centers = tuple(sorted(float(c) for c in found.center_deg))
-        self.set_window(index, rebuilt(w, peaks=centers + (None,) * (w.n_peaks - len(centers))))
-        self.message.emit(f"Window {w.label}: found {len(centers)} of {w.n_peaks} peaks", 4000)
-        return len(centers)
+        found = with_found_peaks(w, x, y)
+        self.set_window(index, found)
+        n_found = sum(p is not None for p in found.peaks)
+        self.message.emit(f"Window {w.label}: found {n_found} of {w.n_peaks} peaks", 4000)
+        return n_found
 
     # -- fitting ------------------------------------------------------------------------------
     def _scan_data(self) -> Optional[tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]]:
@@ -273,8 +286,15 @@ class FitController(QObject):
         series = self._session.series
         if series is None or not self.windows or self._scan_data() is None:
             return
-        windows, start = self.windows, self.start_scan
+        start = self.start_scan
         start = self._session.current_scan if start is None else int(np.clip(start, 0, series.n_scans - 1))
+        # automatic peaks get positions from the start scan first, so peak numbers run from low to
+        # high angle in every scan (found by prominence, they would be numbered strongest first)
+        x = series.two_theta_deg
+        for i, w in enumerate(self.windows):
+            if None in w.peaks:
+                self.set_window(i, with_found_peaks(w, x, series.intensity[start], keep_known=True))
+        windows = self.windows
         kw = dict(direction=self.direction, start_scan=start, strategy=self.strategy, workers=self.workers)
         self.message.emit(f"Fitting {len(windows)} window(s) on {series.n_scans} scans…", 0)
 
@@ -295,7 +315,9 @@ class FitController(QObject):
     @Slot(object)
     def _on_succeeded(self, outcome) -> None:
         series, result = outcome
-        if series is not self._session.series:
+        job = self._runner.current(FIT_JOB)
+        if job is None or job.signals is not self.sender() or series is not self._session.series:
+            # finished after Cancel (its success signal was already queued) or superseded
             self.series_done.emit("cancelled")
             return
         self._scan_fits = (-1, {})
@@ -393,4 +415,4 @@ def stored_curves(result: SeriesFitResult, series, scan: int) -> list[FitCurves]
 
 
 __all__ = ["FitController", "FitCurves", "rebuilt", "has_shared_fwhm", "with_peak_added", "with_n_peaks",
-           "with_range", "stored_curves", "FIT_JOB", "DIRECTIONS", "STRATEGIES"]
+           "with_range", "with_found_peaks", "stored_curves", "FIT_JOB", "DIRECTIONS", "STRATEGIES"]
