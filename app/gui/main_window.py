@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Optional, Sequence
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QSplitter, QWidget
@@ -24,7 +25,8 @@ from .jobs import JobRunner
 from .load_controller import LoadController
 from .parameter_view import ParameterView
 from .pattern_view import PatternView
-from .project_controller import ProjectController, register_background
+from .project_controller import ProjectController
+from .project_settings import register_background, register_fitting
 from .session import COLORMAPS, SCALINGS, Y_AXES, Session
 from .status_bar import SessionStatusBar
 from .theme import LUT_WIDTH_PX
@@ -69,6 +71,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_events_and_project()
         self._build_fitting()
+        self._connect_events_and_project_to_fitting()
         self.addToolBar(self.toolbar)
         self.addToolBar(self.echem_toolbar)
         self._connect()
@@ -124,6 +127,21 @@ class MainWindow(QMainWindow):
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.fit_panel.toggleViewAction())
         self.view_menu.addAction(self.parameter_dock.toggleViewAction())
+
+    def _connect_events_and_project_to_fitting(self) -> None:
+        """Events on the fit-result plot (scans along x there); fit windows and results in the project."""
+        overlay = self.event_controller.attach_plot(self.parameter_view.plot_item, "x", self._parameter_scan_x)
+        self.parameter_view.x_combo.currentIndexChanged.connect(overlay.redraw)
+        register_fitting(self.project, self.fitting, self.session)
+
+    def _parameter_scan_x(self) -> np.ndarray:
+        """Each scan's x on the fit-result plot: index or hours; none against voltage (not monotonic)."""
+        key = self.parameter_view.x_combo.currentData()
+        if key == "time_h":
+            return self.session.scan_mid_time_s() / 3600.0
+        if key == "voltage" or self.session.series is None:
+            return np.zeros(0)
+        return np.arange(self.session.series.n_scans, dtype=float)
 
     def _build_menus(self) -> None:
         file_menu = self.file_menu = self.menuBar().addMenu("&File")

@@ -11,22 +11,22 @@ and written back unchanged, so a project never loses data this build does not un
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from analysis import background as bg
 from analysis import project as pj
 from analysis.errors import InputError
 
 from .error_dialog import show_error
 from .load_controller import LoadController, LoadResult
-from .session import COLORMAPS, ECHEM_QUANTITIES, SCALINGS, Y_AXES, Session, SodiumParameters
+from .project_settings import SESSION_KEYS, apply_session_settings, session_settings
+from .session import Session
 
 PROJECT_FILTER = f"operando-xrd project (*{pj.PROJECT_SUFFIX});;All files (*)"
 AUTOSAVE_INTERVAL_MS = 60_000
@@ -104,13 +104,21 @@ class ProjectController(QObject):
         return action
 
     # -- extension points ------------------------------------------------------------------
-    def register_settings(self, key: str, get: Callable[[], Any], set_: Callable[[Any], None]) -> None:
-        """Save ``get()`` (JSON-compatible) under ``key``; on opening, ``set_(value)`` restores it."""
+    def register_settings(self, key: str, get: Callable[[], Any], set_: Callable[[Any], None],
+                          changed: Optional[SignalInstance] = None) -> None:
+        """Save ``get()`` (JSON-compatible) under ``key``; on opening, ``set_(value)`` restores it.
+        ``changed`` (any signal) marks the project modified."""
         self._settings[key] = (get, set_)
+        if changed is not None:
+            changed.connect(self._on_session_edited)
 
-    def register_results(self, prefix: str, get: Callable[[], dict], set_: Callable[[dict], None]) -> None:
-        """Save ``get()`` (name -> ndarray) as ``prefix/name``; on opening, ``set_`` gets them back."""
+    def register_results(self, prefix: str, get: Callable[[], dict], set_: Callable[[dict], None],
+                         changed: Optional[SignalInstance] = None) -> None:
+        """Save ``get()`` (name -> ndarray) as ``prefix/name``; on opening, ``set_`` gets them back
+        (an empty dict when the project has none)."""
         self._results[prefix.strip("/")] = (get, set_)
+        if changed is not None:
+            changed.connect(self._on_session_edited)
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -148,14 +156,8 @@ class ProjectController(QObject):
 
     # -- what is saved ---------------------------------------------------------------------
     def current_settings(self) -> dict:
-        s = self._session
         settings = dict(self._unclaimed_settings)
-        settings.update({
-            "display": {"scaling": s.scaling, "colormap": s.colormap, "y_axis": s.y_axis,
-                        "echem_quantity": s.echem_quantity, "current_scan": int(s.current_scan)},
-            "clock_offset_s": float(s.clock_offset_s),
-            "sodium": None if s.sodium is None else asdict(s.sodium),
-        })
+        settings.update(session_settings(self._session))
         for key, (get, _) in self._settings.items():
             settings[key] = get()
         return settings
@@ -366,23 +368,12 @@ class ProjectController(QObject):
         self.opened.emit(str(pending.path))
 
     def _apply_settings(self, settings: dict) -> None:
-        s = self._session
-        display = settings.get("display", {})
-        for key, allowed, setter in (("scaling", SCALINGS, s.set_scaling), ("colormap", COLORMAPS, s.set_colormap),
-                                     ("y_axis", Y_AXES, s.set_y_axis)):
-            if display.get(key) in allowed:
-                setter(display[key])
-        s.set_clock_offset_s(float(settings.get("clock_offset_s", 0.0)))
-        sodium = settings.get("sodium")
-        s.set_sodium(None if sodium is None else SodiumParameters(**sodium))
-        if display.get("echem_quantity") in ECHEM_QUANTITIES and (display["echem_quantity"] == "voltage" or sodium):
-            s.set_echem_quantity(display["echem_quantity"])
         for key, (_, set_) in self._settings.items():
             if key in settings:
                 set_(settings[key])
-        known = {"display", "clock_offset_s", "sodium"} | set(self._settings)
+        apply_session_settings(self._session, settings)   # last: the current scan wins
+        known = set(SESSION_KEYS) | set(self._settings)
         self._unclaimed_settings = {k: v for k, v in settings.items() if k not in known}
-        s.set_current_scan(int(display.get("current_scan", 0)))
 
     def _apply_results(self, results: dict[str, np.ndarray]) -> None:
         claimed: set[str] = set()
@@ -419,31 +410,3 @@ def _autosave_dir(settings: QSettings) -> Path:
         return Path(name).parent / "autosave"
     return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "autosave"
 
-
-def background_to_dict(method) -> dict:
-    """A background method (a frozen dataclass of :mod:`analysis.background`) as plain data."""
-    return {"type": type(method).__name__, **asdict(method)}
-
-
-def background_from_dict(d: dict):
-    classes = {cls.__name__: cls for cls in (bg.SnipBackground, bg.ArplsBackground, bg.AslsBackground,
-                                             bg.AnchorPolynomialBackground)}
-    d = dict(d)
-    cls = classes.get(d.pop("type", None))
-    if cls is None:
-        raise ValueError(f"unknown background method in project: {d!r}")
-    if "anchors_x" in d:
-        d["anchors_x"] = tuple(tuple(a) for a in d["anchors_x"])
-    return cls(**d)
-
-
-def register_background(project: ProjectController, controller, session: Session) -> None:
-    """Save the background method and whether the map is background-subtracted."""
-    def get() -> dict:
-        return {"method": background_to_dict(controller.method), "subtract": bool(session.subtract_background)}
-
-    def set_(value: dict) -> None:
-        controller.set_method(background_from_dict(value["method"]))
-        controller.toggle_action.setChecked(bool(value.get("subtract", False)))
-
-    project.register_settings("background", get, set_)

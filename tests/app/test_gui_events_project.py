@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import h5py
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
@@ -248,3 +249,47 @@ def test_new_data_starts_a_new_project(make_window, qtbot, folder, tmp_path):
     load(window, qtbot, [folder])
     assert len(window.session.events) == 0 and window.project.path is None
     assert window.windowTitle() == "scans[*] — operando-xrd"
+
+
+def test_fit_windows_results_and_background_are_restored(make_window, qtbot, folder, tmp_path):
+    from dataclasses import fields
+
+    from analysis.background import ArplsBackground
+    from analysis.fit_results import SeriesFitResult
+    from analysis.fit_windows import FitWindow
+    window = make_window()
+    load(window, qtbot, [folder])
+    window.fitting.add_window(13.5, 15.0, n_peaks=1)
+    window.fitting.set_window(0, FitWindow(13.5, 15.0, peaks=(14.1,), model="gaussian", name="main"))
+    s = window.session
+    empty = SeriesFitResult.empty(window.fitting.windows, scan=range(N_SCANS), time_s=s.series.time_s,
+                                  wavelength_A=s.series.wavelength_A)
+    result = SeriesFitResult(**{**{f.name: getattr(empty, f.name) for f in fields(SeriesFitResult)},
+                                "center": 14.0 + 0.05 * np.arange(N_SCANS)[:, None]})
+    s.set_fit_result(result)
+    window.background.set_method(ArplsBackground(lam=1e4))
+    with qtbot.waitSignal(window.background.computed, timeout=LOAD_TIMEOUT_MS):
+        window.background.toggle_action.setChecked(True)
+    path = tmp_path / "fit.oxrd"
+    assert window.project.save_to(path)
+    window.close()
+
+    again = reopen(make_window, qtbot, path)
+    assert again.fitting.windows == window.fitting.windows
+    np.testing.assert_array_equal(again.session.fit_result.center, result.center)   # stored exactly
+    assert again.session.fit_result.windows == result.windows
+    assert again.background.method == ArplsBackground(lam=1e4)
+    assert again.session.subtract_background and again.background.toggle_action.isChecked()
+    assert not again.isWindowModified()
+
+
+def test_events_are_drawn_on_the_fit_result_plot(make_window, qtbot, folder):
+    window = make_window()
+    load(window, qtbot, [folder])
+    event_id = window.event_controller.add_at(6)
+    overlay = window.event_controller.overlays[2]
+    assert overlay.plot_item is window.parameter_view.plot_item
+    assert overlay.item(event_id).angle == 90 and overlay.item(event_id).value() == pytest.approx(6.0)
+    combo = window.parameter_view.x_combo
+    combo.setCurrentIndex(combo.findData("time_h"))
+    assert overlay.item(event_id).value() == pytest.approx(window.session.scan_mid_time_s()[6] / 3600.0)
