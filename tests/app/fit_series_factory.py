@@ -21,12 +21,14 @@ def true_centers(n_scans: int) -> np.ndarray:
     return np.column_stack([14.0 + 0.01 * i, 14.8 - 0.01 * i])
 
 
-def two_peak_series(n_scans: int = 20, seed: int = 3) -> tuple[ScanSeries, np.ndarray]:
-    """(series on 10-20° 2θ in 0.01° steps, true centres (n_scans, 2) in degrees)."""
+def two_peak_series(n_scans: int = 20, seed: int = 3, absent_scans=()) -> tuple[ScanSeries, np.ndarray]:
+    """(series on 10-20° 2θ in 0.01° steps, true centres (n_scans, 2) in degrees); peak 1 is left
+    out of the scans in ``absent_scans`` (its true centre there is NaN)."""
     rng = np.random.default_rng(seed)
     x = np.linspace(10.0, 20.0, 1001)
     centers = true_centers(n_scans)
-    rows = [BACKGROUND + sum(profile("pseudo_voigt", x, c, FWHM_DEG, AREA, (0.5,)) for c in cs)
+    centers[list(absent_scans), 1] = np.nan
+    rows = [BACKGROUND + sum(profile("pseudo_voigt", x, c, FWHM_DEG, AREA, (0.5,)) for c in cs if np.isfinite(c))
             + rng.normal(0.0, NOISE, x.size) for cs in centers]
     series = ScanSeries(x=x, intensity=np.array(rows), time_s=600.0 * np.arange(n_scans), wavelength_A=1.5406,
                         sigma=np.full((n_scans, x.size), NOISE), source=tuple(f"s{i}" for i in range(n_scans)),
