@@ -50,6 +50,9 @@ def window(qtbot, tmp_path):
     win.session.set_echem(ramp_echem(), "ramp.csv")
     yield win
     win.runner.wait_all()
+    # take the events (and their overlay lines) away while the plots still exist: event-band lines
+    # left in a scene that is torn down later crash pyqtgraph (boundingRect without a view box)
+    win.session.events.reset()
 
 
 @pytest.fixture
@@ -84,7 +87,8 @@ def test_menu_lists_exports_under_file(window):
     file_menu = window.menuBar().actions()[0].menu()
     export_menu = next(a.menu() for a in file_menu.actions() if a.menu() is not None)
     texts = [a.text() for a in export_menu.actions()]
-    assert texts == ["&Figure…", "Map as &matrix CSV…", "Series as &NeXus HDF5…", "&Events as CSV / JSON…"]
+    # other exports (peak fits …) may follow these four
+    assert texts[:4] == ["&Figure…", "Map as &matrix CSV…", "Series as &NeXus HDF5…", "&Events as CSV / JSON…"]
 
 
 def test_matrix_csv_with_time_rows_reads_back_as_the_series(window, qtbot, tmp_path, save_as):
