@@ -122,14 +122,21 @@ def _block_differences(ramps: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
-def fit_ramp_to_excess(times: np.ndarray, excess: np.ndarray, lag: int) -> tuple[int, int, float]:
+EXCESS_WEIGHT_SCALE = 10.0
+"""Scale of the excess-dependent down-weighting in :func:`fit_ramp_to_excess` (in units of the
+profile's median absolute deviation; very large = unweighted)."""
+
+
+def fit_ramp_to_excess(times: np.ndarray, excess: np.ndarray, lag: int,
+                       noise_level: float | None = None) -> tuple[int, int, float]:
     """Date a change from a two-sided change-energy profile instead of from the signals.
 
     times (m,) scan times; excess (m,) the unexplained energy of (mean of ``lag`` scans from b
     on − mean of ``lag`` before b), per boundary b (entry 0 ignored). A linear change over τ0..τ1
     of amplitude A gives excess ≈ A²·Δ_b² + c, where Δ_b is the same block difference of the unit
-    ramp and c a constant floor (drift the local model misses). Returns (onset, end, A²) with
-    onset/end indices into the window as in :func:`fit_ramp`.
+    ramp and c a constant floor (drift the local model misses). ``noise_level``: typical scatter of
+    the quiet excess; when given, boundaries are weighted 1/(1 + 2·excess/(scale·noise_level)).
+    Returns (onset, end, A²) with onset/end indices into the window as in :func:`fit_ramp`.
     """
     t = np.asarray(times, dtype=float)
     e = np.asarray(excess, dtype=float)
@@ -139,13 +146,19 @@ def fit_ramp_to_excess(times: np.ndarray, excess: np.ndarray, lag: int) -> tuple
     r = np.clip((t[None, :] - tau0[:, None]) / (tau1 - tau0)[:, None], 0.0, 1.0)
     g = _block_differences(r, lag)[:, 1:] ** 2           # (P, m-1) model shape
     y = e[1:]
-    n = y.size
-    sg, sgg, sy, sgy = g.sum(1), (g * g).sum(1), y.sum(), g @ y
+    # a χ²-like excess scatters more where it is large (variance ∝ 1 + 2·excess/level), so the
+    # quiet edges of the change, which date it, are not outweighed by its noisy middle
+    if noise_level is None:
+        w = np.ones_like(y)
+    else:
+        w = 1.0 / (1.0 + 2.0 * np.clip(y, 0.0, None) / (EXCESS_WEIGHT_SCALE * max(noise_level, 1e-12)))
+    n = w.sum()
+    sg, sgg, sy, sgy = g @ w, (g * g) @ w, float(w @ y), g @ (w * y)
     det = n * sgg - sg * sg
     safe = np.where(det > 1e-12, det, 1.0)
     amp = np.where(det > 1e-12, (n * sgy - sg * sy) / safe, 0.0)
     floor = (sy - amp * sg) / n
-    sse = ((y[None, :] - amp[:, None] * g - floor[:, None]) ** 2).sum(1)
+    sse = (((y[None, :] - amp[:, None] * g - floor[:, None]) ** 2) * w[None, :]).sum(1)
     sse = np.where(amp > 0, sse, np.inf)
     best = int(np.argmin(sse))
     onset = int(np.searchsorted(t, tau0[best], side="right"))

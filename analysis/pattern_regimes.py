@@ -122,7 +122,9 @@ def pattern_ramp(times_s: np.ndarray, fast: _Evidence, slow: _Evidence) -> RampF
         gap = slice(core_a[1] + 1, core_b[0] + 1)
         ev = fast if np.nanmax(fast.ratio[gap], initial=1.0) > fast.threshold else slow
         lo, hi = ramp_window(core_a, core_b, fast.lag)
-        onset, end, _ = fit_ramp_to_excess(times_s[lo:hi + 1], excess[id(ev)][lo:hi + 1], ev.lag)
+        window = excess[id(ev)][lo:hi + 1]
+        scatter = float(np.median(np.abs(window[1:] - np.median(window[1:]))))
+        onset, end, _ = fit_ramp_to_excess(times_s[lo:hi + 1], window, ev.lag, noise_level=scatter)
         peak = np.nanmax(ev.ratio[gap], initial=1.0)
         return Change(lo + onset, lo + end, float(max(peak - 1.0, 0.0) / np.sqrt(2.0 / ev.dof)))
     return ramp

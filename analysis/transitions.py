@@ -182,7 +182,8 @@ def detect_transitions(series: ScanSeries, *, fractions: Optional[np.ndarray] = 
                                             progress=progress, cancel=cancel)
     fractions = np.asarray(fractions, dtype=float)
     errors = estimate_fraction_errors(fractions) if fraction_errors is None else np.asarray(fraction_errors, float)
-    names = tuple(phase_names) if phase_names is not None else tuple(f"phase {j + 1}" for j in range(fractions.shape[1]))
+    default_names = tuple(f"phase {j + 1}" for j in range(fractions.shape[1]))
+    names = tuple(phase_names) if phase_names is not None else default_names
     cells = None if cells is None else np.asarray(cells, dtype=float)
     _check_inputs(series, fractions, errors, names, voltage, cells)
     assembly = detect_fraction_regimes(fractions, errors, names, series.time_s, min_regime_scans=min_regime_scans,

@@ -116,7 +116,8 @@ def main() -> None:
         if not (t["ok_f"] and t["ok_p"]):
             s = t["settings"]
             print(f"[{i}] {t['name']} λ={s['wavelength_A']:.3f} n={s['n_scans']} counts={s['noise_counts']:.0f} "
-                  f"missing={s.get('missing_scan')} σf={t['sigma']:.3f}\n    truth    {t['truth']} {t['true_onsets']}\n"
+                  f"missing={s.get('missing_scan')} σf={t['sigma']:.3f}\n"
+                  f"    truth    {t['truth']} {t['true_onsets']}\n"
                   f"    fractions{' ok ' if t['ok_f'] else ' BAD'} {t['seq_f']} {t['err_f']}\n"
                   f"    patterns {' ok ' if t['ok_p'] else ' BAD'} {t['seq_p']} {t['got_p']}")
     summarize(trials)
