@@ -244,8 +244,8 @@ def result_arrays(result: AnalysisResult) -> dict[str, np.ndarray]:
     if dec is not None:
         for name in ("scale", "scale_err", "fraction", "fraction_err", "cells", "cell_err", "chi2_red", "rwp"):
             out[f"phases/{name}"] = np.asarray(getattr(dec, name))
-        out["phases/names"] = np.array(dec.phases, dtype="S")
-        out["phases/kinds"] = np.array(dec.kinds, dtype="S")
+        out["phases/names"] = np.array(dec.phases, dtype=str)
+        out["phases/kinds"] = np.array(dec.kinds, dtype=str)
     if result.voltage is not None:
         out["voltage_V"] = np.asarray(result.voltage)
     return out

@@ -8,11 +8,11 @@ from typing import Sequence
 
 from analysis.errors import InputError
 
-SUBCOMMANDS = ("info", "fit", "figure")
+SUBCOMMANDS = ("info", "fit", "analyze", "figure")
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from .commands import figure, fit, info
+    from .commands import analyze, figure, fit, info
 
     parser = argparse.ArgumentParser(
         prog="operando-xrd",
@@ -20,7 +20,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     "(operando-xrd [PATHS] [--demo] [--echem FILE]).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (info, fit, figure):
+    for module in (info, fit, analyze, figure):
         module.add_parser(sub)
     return parser
 
