@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from analysis.fit_windows import Kalpha2
     from analysis.pipeline import AnalysisSettings, is_lab_cu, run_analysis
 
+    phases = _parse_phases(args.phases)  # check the arguments before the (slow) load
     series = load_input_series(args.input, args.wavelength)
     if series.wavelength_A is None:
         print("operando-xrd: no wavelength in the file and none given (--wavelength): "
@@ -51,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
     kalpha2 = False if args.no_kalpha2 else is_lab_cu(series.wavelength_A)
     windows = tuple(parse_fit_window(w, model="pseudo_voigt", background=1, kalpha2=Kalpha2(enabled=kalpha2),
                                      shared_fwhm=False) for w in args.window)
-    phases = _parse_phases(args.phases)
     settings = AnalysisSettings(phases=phases, wavelength_A=args.wavelength, kalpha2=kalpha2 or None,
                                 windows=windows, clock_offset_s=args.clock_offset)
     result = run_analysis(series, settings, voltage=voltage, progress=_print_progress)
