@@ -182,13 +182,14 @@ def assemble_regimes(n_scans: int, cores: list[tuple[int, int]], labels: list[st
             break
         labels, phases = [n[0] for n in named], [n[1] for n in named]
     for k, (s, e, c) in enumerate(zip(starts, ends, cores)):
-        if e < s:  # ramps dated into a trusted core: the core is the regime, the ramps stop at it
-            starts[k], ends[k] = c
+        if e < s:  # ramps dated into a trusted core: they stop at it, the core stays a regime
             if k > 0:
                 changes[k - 1] = _clip(changes[k - 1], hi=c[0] - 1)
             if k < len(changes):
                 changes[k] = _clip(changes[k], lo=c[1] + 1)
-    regimes = tuple(Regime(lab, s, e, ph) for lab, s, e, ph in zip(labels, starts, ends, phases))
+    starts = [0] + [c.end + 1 for c in changes]
+    ends = [c.onset - 1 for c in changes] + [n_scans - 1]
+    regimes = tuple(Regime(lab, s, max(e, s), ph) for lab, s, e, ph in zip(labels, starts, ends, phases))
     return Assembly(regimes=regimes, changes=tuple(changes))
 
 
