@@ -225,6 +225,14 @@ def test_pattern_path_honours_cancel():
         detect_regimes_from_patterns(sim.series, cancel=token)
 
 
+def test_pattern_path_reports_progress_to_the_end():
+    sim = simulate(scenarios()["p2p3_op4"](), n_scans=40, seed=0)
+    calls = []
+    detect_regimes_from_patterns(sim.series, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1][0] == calls[-1][1]  # two passes (short and long lag), the last call says done
+    assert all(b[0] >= a[0] for a, b in zip(calls, calls[1:]))
+
+
 def test_wavelength_helper_used_for_synchrotron_ranges_is_consistent():
     # the synchrotron windows above cover the layered (00l) peak (d ≈ 5.6 Å) and the (110) (d ≈ 1.44 Å)
     for wavelength, (lo, hi) in ((0.7, SYNC["two_theta_range"]), (0.45, (2.0, 26.0))):
