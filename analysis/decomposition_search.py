@@ -123,13 +123,14 @@ def _best_contender(model: ScanModel, contenders: list, settings):
     return contenders[int(np.argmin(scores))]
 
 
-def swap_lookalikes(model: ScanModel, banks: dict, settings) -> None:
+def swap_lookalikes(model: ScanModel, banks: dict, settings, include_self: bool = False) -> None:
     """Replace a present cathode phase by an absent look-alike that fits better.
 
     Matching pursuit commits to whichever look-alike scored first (P3 vs P3'' at a small fraction)
     and the seeded fits keep it. For each present cathode phase q, absent cathode phases whose best
     grid cell explains at least ``lookalike_ratio`` of q's own χ² contribution are placed instead of
-    q, briefly refined, and kept if χ² is lower. States are changed in place.
+    q, briefly refined, and kept if χ² is lower. With ``include_self``, q's own best grid cell is a
+    rival too (a seeded cell that jumped into a wrong minimum is found again). States change in place.
     """
     _, _, s = residual(model)
     present = scale_per_state(model, s) > 0
@@ -142,7 +143,8 @@ def swap_lookalikes(model: ScanModel, banks: dict, settings) -> None:
         own = chi2_without - residual(model)[1]
         rivals = []
         for i, bank in banks.items():
-            if not present[i] and model.states[i].phase.kind == "cathode" and i != q:
+            absent_cathode = not present[i] and model.states[i].phase.kind == "cathode" and i != q
+            if absent_cathode or (i == q and include_self):
                 gain = bank.gains(model, r)
                 if gain.max() >= settings.lookalike_ratio * own:
                     rivals.append((i, int(np.argmax(gain))))

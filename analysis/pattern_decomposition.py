@@ -46,8 +46,9 @@ class DecompositionSettings:
     appear_min_delta_chi2 and appear_rel_delta_chi2: a phase not yet in the model is added in a scan
     when its best grid cell lowers χ² by more than max(min, rel × χ²); keep_min_delta_chi2: a
     cathode phase whose removal raises χ² by less than this at the end of a scan is dropped from the
-    model (its cell forgotten), so it is located afresh if it comes back; n_grid: grid points along c
-    (halved for phases with four free parameters); contender_ratio and lookalike_ratio: see
+    model (its cell forgotten), so it is located afresh if it comes back; recheck_chi2_red: a scan
+    fitted worse than this re-searches its present phases' cells on the grid; n_grid: grid points
+    along c (halved for phases with four free parameters); contender_ratio and lookalike_ratio: see
     :func:`analysis.decomposition_search.locate_phases` and ``swap_lookalikes``; max_nfev: outer
     iterations per scan; scale_factors: phase → k.
     """
@@ -59,6 +60,7 @@ class DecompositionSettings:
     fix_parasitic_after_first: bool = True
     appear_min_delta_chi2: float = 100.0
     keep_min_delta_chi2: float = 25.0
+    recheck_chi2_red: float = 1.2
     appear_rel_delta_chi2: float = 0.02
     n_grid: int = 31
     contender_ratio: float = 0.5
@@ -116,10 +118,21 @@ def _initial_states(phases: Sequence[Phase], settings: DecompositionSettings) ->
 
 def _fit_scan(model: ScanModel, banks: dict, settings: DecompositionSettings) -> dict:
     """Locate, swap look-alikes, refine, locate again (a refined fit can reveal a weak phase), then
-    drop cathode phases that do not improve the fit and refine once more if any went; returns
-    the parameter errors of the last refinement."""
+    drop cathode phases that do not improve the fit and refine once more if any went. A scan still
+    fitted worse than ``recheck_chi2_red`` gets its present phases re-searched on the grid too.
+    Returns the parameter errors of the last refinement."""
     locate_phases(model, banks, settings)
     swap_lookalikes(model, banks, settings)
+    errors = _refine_locate_drop(model, banks, settings)
+    _, chi2, s = residual(model)
+    dof = model.x.size - model.basis.shape[1] - np.count_nonzero(s) - len(errors)
+    if chi2 / max(dof, 1) > settings.recheck_chi2_red:
+        swap_lookalikes(model, banks, settings, include_self=True)
+        errors = _refine_locate_drop(model, banks, settings)
+    return errors
+
+
+def _refine_locate_drop(model: ScanModel, banks: dict, settings: DecompositionSettings) -> dict:
     errors: dict = {}
     for attempt in range(3):
         _, _, s = residual(model)

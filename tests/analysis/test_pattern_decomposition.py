@@ -159,3 +159,30 @@ def test_candidate_phases(library):
     assert {p.kind for p in everything} == {"cathode"} and len(everything) >= 10
     with pytest.raises(ValueError, match="P9"):
         candidate_phases(["P9"], library=library)
+
+
+def test_pre_subtracted_background(library):
+    cells = [[("P2", {"a": 2.870, "c": 11.28}), ("O3", {"a": 2.955, "c": 15.95})]]
+    weights = np.array([[0.35, 0.65]])
+    series = own_model_series(library, cells, weights)
+    background = 50.0 + 10.0 * chebyshev_basis(series.x, 3)[:, 1]   # as own_model_series adds it
+    flat = ScanSeries(x=series.x, intensity=series.intensity - background, time_s=series.time_s,
+                      wavelength_A=series.wavelength_A, sigma=np.ones_like(series.intensity))
+    settings = DecompositionSettings(profile=ProfileSettings(n_background=0), refine_widths=False)
+    result = decompose_series(flat, [library[n] for n in ("P2", "O3")], settings)
+    # Exact model with the background removed exactly: optimizer tolerance only.
+    assert result.fraction[0, :2] == pytest.approx([0.35, 0.65], abs=2e-3)
+    assert np.allclose(result.background, 0.0)
+
+
+def test_look_alike_candidates_take_little(library):
+    # Truth is P2 alone; P'2 (orthorhombic P2) and P3'' compete for its peaks.
+    sim = simulate(get_scenario("p2_solid_solution"), n_scans=40, seed=4, noise_counts=2500.0)
+    keep = np.arange(0, 40, 8)
+    phases = [library[n] for n in ("P2", "P'2", "P3", "Be", "BeO", "Al")]
+    result = decompose_series(sim.series.subset(keep), phases)
+    p2 = result.column("P2")
+    assert result.fraction[:, p2] == pytest.approx(np.ones(keep.size), abs=0.03)
+    assert result.cells[:, p2, 2] == pytest.approx(sim.truth.cells[keep, 0, 2], abs=0.01)
+    assert select_phases(result).present_names[:1] == ["P2"]
+    assert "P'2" not in select_phases(result).present_names
