@@ -1,8 +1,17 @@
 """Automatic phase-transition detection: regimes, events and the sequence string of a series.
 
-Entry point :func:`detect_transitions`. With per-scan phase fractions (from the phase analysis)
-regimes are named by their phases ("P2/O3"); without them, or with
-:func:`detect_regimes_from_patterns`, by the patterns alone ("unknown 1", "unknown 2", ...).
+Entry points:
+
+- :func:`detect_transitions` with per-scan phase fractions (any source) names regimes by their
+  phases ("P2/O3"); without fractions it falls back to the patterns alone;
+- :func:`detect_transitions_from_decomposition` takes a whole-pattern decomposition result as is;
+- :func:`detect_regimes_from_patterns` needs no library: regimes "unknown 1", "unknown 2", ...
+  (a pattern that comes back gets its old name), events of kind "pattern change". A series whose
+  peaks only shift (solid solution) gives one regime and no event (:mod:`analysis.pattern_regimes`).
+
+Known limit of the pattern path: a change that is itself a large continuous peak shift (the P2 →
+Z/OP4 stacking-fault intergrowth, whose broad peak moves by degrees) is not told apart from drift
+inside it, so its regime is not found; with fractions it is.
 
 Definitions (what the numbers mean)
 -----------------------------------
