@@ -33,7 +33,7 @@ BASELINE_FACTOR = 3.0
 
 @dataclass(frozen=True)
 class PatternRegimes:
-    """Result of :func:`detect_regimes_from_patterns`.
+    """Result of :func:`find_pattern_regimes`.
 
     assembly:  regimes (labels "unknown k") and the changes between them
     novelty:   (n_scans,) drift-unexplained change ratio at each boundary (NaN at 0)
