@@ -9,11 +9,11 @@ on the pattern or the map (a new window), Ctrl+click on the pattern, or a plain 
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtCore import QObject, QRectF, Qt, Slot
 
 from analysis.axis import convert_axis
 
@@ -31,6 +31,54 @@ RESIDUAL_GAP = 1.3
 its window, so the residual never overlaps the pattern."""
 
 
+class WindowDrawer(pg.GraphicsObject):
+    """An invisible item over a plot's whole view that takes Shift+left drags (every other
+    gesture passes through to the items below) and calls ``finished(lo, hi)`` in plot x units.
+
+    An item rather than an event filter: pyqtgraph hands each drag to the topmost item that
+    accepts it, and an item goes away with its plot.
+    """
+
+    def __init__(self, plot: pg.PlotItem, finished: Callable[[float, float], object]) -> None:
+        super().__init__()
+        self._plot, self._finished = plot, finished
+        self.region: Optional[pg.LinearRegionItem] = None
+        self.setZValue(1000)
+        plot.addItem(self, ignoreBounds=True)
+        plot.vb.sigRangeChanged.connect(self._on_range_changed)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._plot.vb.viewRect()
+
+    def paint(self, painter, *args) -> None:
+        pass
+
+    @Slot()
+    def _on_range_changed(self, *_args) -> None:
+        self.prepareGeometryChange()
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph hook
+        ev.ignore()
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph hook
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() != Qt.MouseButton.LeftButton or (ev.isStart() and not shift) or (
+                self.region is None and not ev.isStart()):
+            ev.ignore()
+            return
+        ev.accept()
+        x0, x1 = ev.buttonDownPos().x(), ev.pos().x()
+        if self.region is None:
+            self.region = pg.LinearRegionItem((x0, x0), movable=False, brush=pg.mkBrush(*SELECTED_BRUSH))
+            self._plot.addItem(self.region, ignoreBounds=True)
+        self.region.setRegion(sorted((x0, x1)))
+        if ev.isFinish():
+            self._plot.removeItem(self.region)
+            self.region = None
+            if x1 != x0:
+                self._finished(*sorted((x0, x1)))
+
+
 class FitOverlay(QObject):
     """Draws the controller's windows and fits on ``pattern_plot`` (and the windows on ``map_plot``)."""
 
@@ -45,9 +93,7 @@ class FitOverlay(QObject):
         self.fit_items: list[pg.PlotDataItem] = []   # every curve of the current fit
         self.best_curves: dict[int, pg.PlotDataItem] = {}
         self.residual_curves: dict[int, pg.PlotDataItem] = {}
-        self._drawing: Optional[tuple[pg.PlotItem, float, pg.LinearRegionItem]] = None
-        for plot in self._plots():
-            plot.scene().installEventFilter(self)
+        self.drawers = [WindowDrawer(plot, self.draw_window) for plot in self._plots()]
         pattern_plot.scene().sigMouseClicked.connect(self._on_pattern_clicked)
         controller.windows_changed.connect(self._on_windows_changed)
         controller.selection_changed.connect(self._on_selection_changed)
@@ -228,40 +274,10 @@ class FitOverlay(QObject):
             return -1
         return self._controller.add_peak(float(self.to_deg(x_display)))
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
-        """Shift+drag on the pattern or the map draws a new window."""
-        kind = event.type()
-        if kind == QEvent.Type.GraphicsSceneMousePress:
-            return self._start_drawing(obj, event)
-        if self._drawing is not None and kind == QEvent.Type.GraphicsSceneMouseMove:
-            plot, x0, region = self._drawing
-            region.setRegion(sorted((x0, plot.vb.mapSceneToView(event.scenePos()).x())))
-            return True
-        if self._drawing is not None and kind == QEvent.Type.GraphicsSceneMouseRelease:
-            plot, _, region = self._drawing
-            self._drawing = None
-            plot.removeItem(region)
-            lo, hi = region.getRegion()
-            if hi > lo and self._session.series is not None:
-                self.draw_window(lo, hi)
-            return True
-        return False
-
-    def _start_drawing(self, scene, event) -> bool:
-        if (event.button() != Qt.MouseButton.LeftButton
-                or not event.modifiers() & Qt.KeyboardModifier.ShiftModifier or self._session.series is None):
-            return False
-        for plot in self._plots():
-            if plot.scene() is scene and plot.vb.sceneBoundingRect().contains(event.scenePos()):
-                x0 = plot.vb.mapSceneToView(event.scenePos()).x()
-                region = pg.LinearRegionItem((x0, x0), movable=False, brush=pg.mkBrush(*SELECTED_BRUSH))
-                plot.addItem(region, ignoreBounds=True)
-                self._drawing = (plot, x0, region)
-                return True
-        return False
-
     def draw_window(self, lo_display: float, hi_display: float) -> int:
         """Add a window over plot x [lo, hi] (too narrow a drag, under 5 points, is ignored)."""
+        if self._session.series is None:
+            return -1
         lo, hi = sorted(float(v) for v in self.to_deg(np.array([lo_display, hi_display])))
         x = self._session.series.two_theta_deg
         if np.count_nonzero((x >= lo) & (x <= hi)) < 5:

@@ -8,8 +8,9 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 import app.gui.fit_controller as fit_controller
 from analysis.fit_windows import FitWindow, tied
@@ -56,6 +57,18 @@ def click_pattern(qtbot, win, x_deg: float, modifier=Qt.KeyboardModifier.NoModif
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifier, pos)
 
 
+def drag(qtbot, viewport, start, end, modifiers) -> None:
+    """A left-button drag from ``start`` to ``end`` (widget pixels). Mouse events are sent by hand
+    because QTest's move carries no pressed buttons; the pauses let pyqtgraph, which drops mouse
+    moves that come faster than its rate limit, take every one."""
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    for kind, pos, buttons in ((QEvent.Type.MouseButtonPress, start, left), (QEvent.Type.MouseMove, end, left),
+                               (QEvent.Type.MouseButtonRelease, end, none)):
+        event = QMouseEvent(kind, QPointF(pos), QPointF(viewport.mapToGlobal(pos)), left, buttons, modifiers)
+        QApplication.sendEvent(viewport, event)
+        qtbot.wait(60)
+
+
 def test_fit_current_scan_draws_the_fit_of_fit_scan(window, qtbot):
     w = add_two_peak_window(window)
     window.session.set_current_scan(7)
@@ -90,14 +103,22 @@ def test_shift_drag_on_the_map_draws_a_window(window, qtbot):
     view, vb = window.contour_view, window.contour_view.plot_item.vb
     y = float(np.mean(vb.viewRange()[1]))
     start, end = (view.mapFromScene(vb.mapViewToScene(QPointF(x, y))) for x in (13.5, 15.3))
-    shift = Qt.KeyboardModifier.ShiftModifier
-    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, shift, start)
-    qtbot.mouseMove(view.viewport(), end)
-    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, shift, end)
+    drag(qtbot, view.viewport(), start, end, Qt.KeyboardModifier.ShiftModifier)
     assert len(window.fitting.windows) == 1
     pixel_deg = 10.0 / vb.width()   # the drag is exact to a pixel of the 10°-wide map
     w = window.fitting.windows[0]
     assert (w.lo_deg, w.hi_deg) == pytest.approx(WINDOW_DEG, abs=2 * pixel_deg)
+    assert window.fit_overlay.regions[0][0].getRegion() == pytest.approx((w.lo_deg, w.hi_deg))   # also on the pattern
+
+
+def test_plain_drag_still_pans(window, qtbot):
+    view, vb = window.pattern_view, window.pattern_view.plot_item.vb
+    before = vb.viewRange()[0]
+    y = float(np.mean(vb.viewRange()[1]))
+    start, end = (view.mapFromScene(vb.mapViewToScene(QPointF(x, y))) for x in (15.0, 13.0))
+    drag(qtbot, view.viewport(), start, end, Qt.KeyboardModifier.NoModifier)
+    assert window.fitting.windows == ()
+    assert vb.viewRange()[0][0] > before[0] + 1.0   # dragged 2° to the left: the view moved right
 
 
 def test_clicked_peaks_become_initial_positions(window, qtbot):
