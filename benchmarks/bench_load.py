@@ -48,12 +48,20 @@ def write_h5_stack(path: str, n_scans: int, n_points: int) -> None:
 
 
 def best_of(repeat: int, fn) -> tuple[float, object]:
+    """Best wall time of ``repeat`` runs, and the last result."""
     best, result = float("inf"), None
     for _ in range(repeat):
         start = time.perf_counter()
         result = fn()
         best = min(best, time.perf_counter() - start)
     return best, result
+
+
+def cpu_seconds(fn) -> float:
+    """CPU time of this process for one run: the work itself, whatever else the machine is doing."""
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
 
 
 def main() -> None:
@@ -79,6 +87,9 @@ def main() -> None:
             seconds, _ = best_of(args.repeat, lambda: series_from_patterns(
                 parse_files(folder_files(folder), workers=workers)[0], layout_hint="folder", origin=folder))
             print(f"folder load forced to {workers} process(es): {seconds:.2f} s (best of {args.repeat})")
+        cpu = cpu_seconds(lambda: series_from_patterns(parse_files(folder_files(folder), workers=1)[0],
+                                                       layout_hint="folder", origin=folder))
+        print(f"folder load in one process, CPU time: {cpu:.2f} s (independent of other load on the machine)")
         h5 = os.path.join(tmp, "stack.nxs")
         write_h5_stack(h5, args.h5_scans, args.h5_points)
         seconds, series = best_of(args.repeat, lambda: load_series(h5))
