@@ -26,9 +26,11 @@ RESIDUAL_COLOR = "#9e9e9e"
 SEED_COLOR = "#fff176"
 REGION_BRUSH = (79, 195, 247, 22)
 SELECTED_BRUSH = (79, 195, 247, 48)
-RESIDUAL_GAP = 1.3
-"""The residual's zero line sits this many residual amplitudes below the lowest data point of
-its window, so the residual never overlaps the pattern."""
+RESIDUAL_GAP = 1.6
+RESIDUAL_SPAN_FRACTION = 0.12
+"""The residual's zero line sits 1.6 residual amplitudes (at least 12 % of the window's data range)
+below the lowest data point of its window, so the residual never overlaps the pattern."""
+COMPONENT_FILL_ALPHA = 45
 
 
 class WindowDrawer(pg.GraphicsObject):
@@ -93,6 +95,7 @@ class FitOverlay(QObject):
         self.fit_items: list[pg.PlotDataItem] = []   # every curve of the current fit
         self.best_curves: dict[int, pg.PlotDataItem] = {}
         self.residual_curves: dict[int, pg.PlotDataItem] = {}
+        self.component_curves: dict[int, list[pg.PlotDataItem]] = {}   # local background + peak k
         self.drawers = [WindowDrawer(plot, self.draw_window) for plot in self._plots()]
         pattern_plot.scene().sigMouseClicked.connect(self._on_pattern_clicked)
         controller.windows_changed.connect(self._on_windows_changed)
@@ -215,7 +218,7 @@ class FitOverlay(QObject):
     def redraw_fits(self) -> None:
         for item in self.fit_items:
             self.pattern_plot.removeItem(item)
-        self.fit_items, self.best_curves, self.residual_curves = [], {}, {}
+        self.fit_items, self.best_curves, self.residual_curves, self.component_curves = [], {}, {}, {}
         for curves in self._controller.shown_fits():
             self._draw(curves)
 
@@ -235,14 +238,21 @@ class FitOverlay(QObject):
         best.setZValue(5)
         self.best_curves[c.window_index] = best
         local = c.background - off
-        self._add(x, local, pg.mkPen(FIT_COLOR, width=1, style=Qt.PenStyle.DotLine))
+        base = self._add(x, local, pg.mkPen(FIT_COLOR, width=1, style=Qt.PenStyle.DotLine))
+        self.component_curves[c.window_index] = []
         for k, comp in enumerate(c.components):
             if np.any(comp):
-                color = COMPONENT_COLORS[k % len(COMPONENT_COLORS)]
-                self._add(x, local + comp, pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine))
-        resid = c.residual
+                color = pg.mkColor(COMPONENT_COLORS[k % len(COMPONENT_COLORS)])
+                curve = self._add(x, local + comp, pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine))
+                self.component_curves[c.window_index].append(curve)
+                color.setAlpha(COMPONENT_FILL_ALPHA)
+                fill = pg.FillBetweenItem(base, curve, brush=pg.mkBrush(color))
+                self.pattern_plot.addItem(fill)
+                self.fit_items.append(fill)
+        resid, y = c.residual, c.y - off
         amplitude = float(np.max(np.abs(resid))) if resid.size else 0.0
-        zero = float(np.min(c.y - off)) - RESIDUAL_GAP * amplitude
+        span = float(np.ptp(y)) if y.size else 0.0
+        zero = float(np.min(y)) - max(RESIDUAL_GAP * amplitude, RESIDUAL_SPAN_FRACTION * span)
         self._add(x, np.full(x.size, zero), pg.mkPen(RESIDUAL_COLOR, width=0.8, style=Qt.PenStyle.DotLine))
         self.residual_curves[c.window_index] = self._add(x, resid + zero, pg.mkPen(RESIDUAL_COLOR, width=1))
 

@@ -22,7 +22,8 @@ QUANTITIES = {"center": "Center 2θ (°)", "fwhm": "FWHM (°)", "area": "Area (c
               "shape": "Shape (η or m)", "d_A": "d (Å)", "q_inv_A": "Q (Å⁻¹)", "redchi": "Reduced χ² (window)",
               "rwp": "R_wp (%) (window)"}
 X_AXES = {"scan": "Scan", "time_h": "Time (h)", "voltage": "Voltage (V)"}
-ALL_PEAKS = -1
+ALL_PEAKS = "all"
+"""Peak combo data: ``"all"``, ``"w:<window index>"`` (that window's peaks) or ``"p:<peak index>"``."""
 
 
 def quantity_values(result: SeriesFitResult, quantity: str) -> tuple[np.ndarray, Optional[np.ndarray]]:
@@ -92,10 +93,14 @@ class ParameterView(QWidget):
             previous = self.peak_combo.currentData()
             self.peak_combo.clear()
             if result is not None:
-                self.peak_combo.addItem("all", ALL_PEAKS)
+                self.peak_combo.addItem("all peaks", ALL_PEAKS)
+                for i, w in enumerate(result.windows):
+                    if w.n_peaks > 1:
+                        self.peak_combo.addItem(f"window {w.label} (all)", f"w:{i}")
                 for k, label in enumerate(result.peak_labels):
-                    self.peak_combo.addItem(label, k)
+                    self.peak_combo.addItem(label, f"p:{k}")
             index = self.peak_combo.findData(previous)
+            # by default the first window: its peaks share a scale, unlike peaks of different windows
             self.peak_combo.setCurrentIndex(index if index >= 0 else min(1, self.peak_combo.count() - 1))
         self.redraw()
 
@@ -120,8 +125,13 @@ class ParameterView(QWidget):
         return result.scan.astype(float)
 
     def shown_peaks(self, result: SeriesFitResult) -> list[int]:
-        k = self.peak_combo.currentData()
-        return list(range(result.n_peaks)) if k in (None, ALL_PEAKS) else [int(k)]
+        key = self.peak_combo.currentData()
+        if key is None or key == ALL_PEAKS:
+            return list(range(result.n_peaks))
+        kind, _, index = key.partition(":")
+        if kind == "w":
+            return list(range(result.n_peaks))[result.peak_slice(int(index))]
+        return [int(index)]
 
     @Slot()
     def redraw(self, *_args) -> None:

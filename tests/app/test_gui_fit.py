@@ -173,7 +173,8 @@ def test_scan_change_draws_the_stored_fit_without_refitting(window, qtbot, monke
     x, y = window.fit_overlay.best_curves[0].getData()
     np.testing.assert_array_equal(x, xw)
     np.testing.assert_array_equal(y, best)
-    assert len(window.fit_overlay.fit_items) == 1 + 1 + 2 + 2   # fit, local background, 2 peaks, residual + zero
+    components_drawn = [c.getData()[1] for c in window.fit_overlay.component_curves[0]]
+    np.testing.assert_array_equal(components_drawn, background + components)   # both peaks, on the local background
 
 
 def test_fit_current_scan_replaces_the_scan_in_the_stored_result(window, qtbot):

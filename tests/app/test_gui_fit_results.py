@@ -63,11 +63,19 @@ def test_plotted_values_are_the_result_arrays(window, quantity):
 
 def test_absent_peak_is_a_gap(window):
     view = window.parameter_view
-    choose(view.peak_combo, 1)
+    choose(view.peak_combo, "p:1")
     assert len(view.curves) == 1
     _, y = view.curves[0].getData()
     assert np.isnan(y[list(ABSENT_SCANS)]).all() and np.isfinite(np.delete(y, ABSENT_SCANS)).all()
     assert view.curves[0].opts["connect"] == "finite"
+
+
+def test_peak_choices(window):
+    view = window.parameter_view
+    assert view.peak_combo.currentData() == "w:0"   # the first window's peaks by default
+    assert [c.name() for c in view.curves] == list(window.result.peak_labels)
+    choose(view.peak_combo, "p:0")
+    np.testing.assert_array_equal(view.curves[0].getData()[1], window.result.center[:, 0])
 
 
 def test_x_axis_scan_time_and_voltage(window):
