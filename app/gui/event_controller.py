@@ -27,7 +27,7 @@ class EventController(QObject):
 
     def __init__(self, session: Session, store: EventStore, dialog_parent: QWidget) -> None:
         super().__init__(dialog_parent)
-        self._session, self._store, self._dialog_parent = session, store, dialog_parent
+        self._session, self._store = session, store
         self.overlays: list[EventOverlay] = []
         stack = store.undo_stack
         self.undo_action = stack.createUndoAction(self, "&Undo")
@@ -106,7 +106,7 @@ class EventController(QObject):
         event = self._store.get(event_id)
         if event is None:
             return
-        label, ok = QInputDialog.getText(self._dialog_parent, "Rename event",
+        label, ok = QInputDialog.getText(self.parent(), "Rename event",
                                          f"Label for the event at scan {event.scan}:", text=event.label)
         if ok:
             self._store.rename(event_id, label.strip())

@@ -58,7 +58,7 @@ class ProjectController(QObject):
     def __init__(self, session: Session, loader: LoadController, settings: QSettings, parent: QWidget,
                  autosave_interval_ms: int = AUTOSAVE_INTERVAL_MS) -> None:
         super().__init__(parent)
-        self._session, self._loader, self._parent = session, loader, parent
+        self._session, self._loader = session, loader
         self._store = session.events
         self._autosave_dir = _autosave_dir(settings)
         self.path: Optional[Path] = None
@@ -195,7 +195,7 @@ class ProjectController(QObject):
     @Slot()
     def save_as(self) -> bool:
         start = str(self.path) if self.path is not None else ""
-        path, _ = QFileDialog.getSaveFileName(self._parent, "Save project", start, PROJECT_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self.parent(), "Save project", start, PROJECT_FILTER)
         if not path:
             return False
         if not os.path.splitext(path)[1]:
@@ -208,7 +208,7 @@ class ProjectController(QObject):
         try:
             pj.save_project(path, self.current_project(path))
         except (OSError, ValueError) as exc:
-            show_error(self._parent, f"Could not save {path}\n\n{exc}\n\nThe previous file, if any, is unchanged.",
+            show_error(self.parent(), f"Could not save {path}\n\n{exc}\n\nThe previous file, if any, is unchanged.",
                        title="Save failed")
             return False
         previous_autosave = self.autosave_target()
@@ -261,7 +261,7 @@ class ProjectController(QObject):
     @Slot()
     def _on_open_triggered(self) -> None:
         start = str(self.path.parent) if self.path is not None else ""
-        path, _ = QFileDialog.getOpenFileName(self._parent, "Open project", start, PROJECT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent(), "Open project", start, PROJECT_FILTER)
         if path:
             self.open_project(path)
 
@@ -274,7 +274,7 @@ class ProjectController(QObject):
         path = Path(path).absolute()
         source, recovered = path, False
         autosave = pj.newer_autosave(path)
-        if autosave is not None and _ask(self._parent, "Recover unsaved changes?",
+        if autosave is not None and _ask(self.parent(), "Recover unsaved changes?",
                                          f"An autosave of {path.name} is newer than the project file.\n\n"
                                          "Open the autosaved state instead?"):
             source, recovered = autosave, True
@@ -282,7 +282,7 @@ class ProjectController(QObject):
             project = pj.load_project(source)
             inputs = self._locate_inputs(project, path)
         except InputError as exc:
-            show_error(self._parent, f"Could not open project {path}\n\n{exc}")
+            show_error(self.parent(), f"Could not open project {path}\n\n{exc}")
             return False
         self._pending = _Pending(path, project, recovered)
         patterns = [p for role, p in inputs if role == "patterns"]
@@ -306,7 +306,7 @@ class ProjectController(QObject):
                 changed.append(where)
             found.append((check.ref.role, where))
         if changed:
-            QMessageBox.warning(self._parent, "Inputs changed since the project was saved",
+            QMessageBox.warning(self.parent(), "Inputs changed since the project was saved",
                                 "These inputs differ from the ones the project was saved with "
                                 "(their checksums changed):\n\n" + "\n".join(changed) +
                                 "\n\nThe project opens with them as they are now; results and events "
@@ -314,13 +314,13 @@ class ProjectController(QObject):
         return found
 
     def _ask_for_missing(self, ref: pj.InputRef) -> str:
-        if not _ask(self._parent, "Input not found", f"The project's {ref.role} input is missing:\n\n{ref.path}\n\n"
+        if not _ask(self.parent(), "Input not found", f"The project's {ref.role} input is missing:\n\n{ref.path}\n\n"
                                                      "Locate it?"):
             raise InputError(ref.path, f"the project's {ref.role} input is missing")
         if ref.kind == "folder":
-            where = QFileDialog.getExistingDirectory(self._parent, f"Locate {os.path.basename(ref.path)}")
+            where = QFileDialog.getExistingDirectory(self.parent(), f"Locate {os.path.basename(ref.path)}")
         else:
-            where, _ = QFileDialog.getOpenFileName(self._parent, f"Locate {os.path.basename(ref.path)}")
+            where, _ = QFileDialog.getOpenFileName(self.parent(), f"Locate {os.path.basename(ref.path)}")
         if not where:
             raise InputError(ref.path, f"the project's {ref.role} input is missing")
         return where
