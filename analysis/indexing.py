@@ -206,10 +206,16 @@ class _PhaseMatch:
 
 
 def _score(phase: Phase, pred: np.ndarray, matches: np.ndarray, weights: np.ndarray, free: np.ndarray):
-    """Coverage (n_cells,) and weight of the still-free peaks explained (n_cells,)."""
+    """Coverage (n_cells,) and weight of the still-free peaks explained (n_cells,).
+
+    Coverage is the share of the expected in-range intensity that is seen; it counts as 0 unless at
+    least two reflections match (or all, if fewer are in range): one coincidence proves nothing.
+    """
     rel = np.where(np.isfinite(pred), phase.rel_intensity, 0.0)
     seen = np.where(matches >= 0, rel, 0.0).sum(axis=-1)
     coverage = seen / np.maximum(rel.sum(axis=-1), 1e-12)
+    n_matched = np.sum(matches >= 0, axis=-1)
+    coverage = np.where(n_matched >= np.minimum(2, np.sum(np.isfinite(pred), axis=-1)), coverage, 0.0)
     n_peaks = weights.size
     hit = np.zeros((matches.shape[0], n_peaks + 1), dtype=bool)
     hit[np.arange(matches.shape[0])[:, None], np.where(matches >= 0, matches, n_peaks)] = True
@@ -229,7 +235,7 @@ class _Grid:
 def _grid(phase: Phase, peaks: ScanPeaks, wavelength_A: float, seed: Optional[cr.Cell],
           cells: Optional[list]) -> _Grid:
     lo, hi = peaks.range_deg()
-    cells = list(cells) if cells is not None else candidate_cells(phase)
+    cells = list(cells) if cells is not None else default_grid(phase)
     if seed is not None:
         cells = [seed, *cells]
     return _Grid(phase, cells, _predicted(phase, cells, wavelength_A, lo, hi))
@@ -281,20 +287,30 @@ def _refine(phase, cell, peaks, tol, wavelength_A, lo, hi):
 def _select(peaks: ScanPeaks, phases: Sequence[Phase], wavelength_A: float, tol: np.ndarray,
             seeds: dict, min_coverage: float, grids: dict) -> list[_PhaseMatch]:
     """Greedy choice: repeatedly accept the phase that explains most still-unexplained peak weight
-    (coarse grid score), after refining its cell and checking its coverage again."""
+    (coarse grid score), after refining its cell and checking its coverage again. Parasitic phases
+    go first: their cells hardly move, so their matches are the most trustworthy, and a flexible
+    cathode candidate (four free parameters) must not take a window peak for its own."""
     free = np.ones(len(peaks))
     chosen: list[_PhaseMatch] = []
-    remaining = {p.name: _grid(p, peaks, wavelength_A, seeds.get(p.name), grids.get(p.name)) for p in phases}
-    while remaining:
-        scores = {name: _coarse_best(g, peaks, tol, free, min_coverage) for name, g in remaining.items()}
-        name = max(scores, key=lambda k: scores[k][1])
-        if scores[name][0] < 0:
-            break
-        match = _final_match(remaining.pop(name), scores[name][0], peaks, tol, wavelength_A, free, min_coverage)
-        if match is not None:
-            chosen.append(match)
-            free[match.matches[match.matches >= 0]] = 0.0
+    for kind in ("parasitic", "cathode"):
+        remaining = {p.name: _grid(p, peaks, wavelength_A, seeds.get(p.name), grids.get(p.name))
+                     for p in phases if p.kind == kind}
+        while remaining:
+            scores = {name: _coarse_best(g, peaks, tol, free, min_coverage) for name, g in remaining.items()}
+            name = max(scores, key=lambda k: scores[k][1])
+            if scores[name][0] < 0:
+                break
+            match = _final_match(remaining.pop(name), scores[name][0], peaks, tol, wavelength_A, free, min_coverage)
+            if match is not None:
+                chosen.append(match)
+                free[match.matches[match.matches >= 0]] = 0.0
     return chosen
+
+
+def default_grid(phase: Phase) -> list[cr.Cell]:
+    """The indexing's cell grid: :func:`candidate_cells` with 41 steps along c, 21 for phases with
+    three or more free parameters (their grid multiplies over a, b and β)."""
+    return candidate_cells(phase, 41 if len(phase.free_parameters) <= 2 else 21)
 
 
 def _rows_from_matches(scan: int, peaks: ScanPeaks, chosen: list[_PhaseMatch]) -> dict:
@@ -341,7 +357,7 @@ def index_scan(peaks: ScanPeaks, phases: Sequence[Phase], wavelength_A: float, s
     """Assign the peaks of one scan to (phase, hkl) among ``phases`` (cathode and parasitic).
 
     ``seeds``: phase name → Cell to try first (e.g. the previous scan's); ``grids``: phase name →
-    precomputed :func:`candidate_cells` (saves time over a series). Manual entries win; a
+    precomputed :func:`default_grid` (saves time over a series). Manual entries win; a
     manual (phase, hkl) gets ``calc_deg`` from that phase's cell when the phase is known.
     """
     if not np.any(np.isfinite(peaks.center_deg)):
@@ -373,7 +389,7 @@ def index_series(peaks: Sequence[ScanPeaks], phases: Sequence[Phase], wavelength
     manual = tuple(manual)
     throttle = ProgressThrottle(progress, len(peaks))
     rows, found, unassigned, seeds = [], [], [], {}
-    grids = {p.name: candidate_cells(p) for p in phases}
+    grids = {p.name: default_grid(p) for p in phases}
     for scan, scan_peaks in enumerate(peaks):
         check(cancel)
         result = index_scan(scan_peaks, phases, wavelength_A, scan, tolerance, manual, seeds, min_coverage, grids)
