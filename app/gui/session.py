@@ -49,6 +49,7 @@ class Session(QObject):
     source_changed = Signal(str)
     background_changed = Signal()
     fit_result_changed = Signal(object)   # analysis.fit_results.SeriesFitResult | None
+    analysis_changed = Signal(object)     # analysis.pipeline.AnalysisResult | None
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -73,6 +74,7 @@ class Session(QObject):
         self._subtracted: Optional[np.ndarray] = None
         self.events = EventStore(self)   # the series' events, with their own undo stack
         self.fit_result = None   # SeriesFitResult of the open series (peak fits), or None
+        self.analysis_result = None   # AnalysisResult of the open series (Analyze), or None
 
     # -- data ---------------------------------------------------------------------------
     def set_series(self, series: Optional[ScanSeries], label: str = "") -> None:
@@ -243,6 +245,12 @@ class Session(QObject):
         """Store (or clear, with None) the series' peak-fit result; views draw fits from it."""
         self.fit_result = result
         self.fit_result_changed.emit(result)
+
+    # -- whole analysis of the open series (phases, transitions) -----------------------------------
+    def set_analysis_result(self, result) -> None:
+        """Store (or clear, with None) the series' :class:`analysis.pipeline.AnalysisResult`."""
+        self.analysis_result = result
+        self.analysis_changed.emit(result)
 
     # -- background-subtracted map (a display array derived from the series) --------------------
     def set_background(self, series: ScanSeries, background: Optional[np.ndarray], label: str = "") -> None:
