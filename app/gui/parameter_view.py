@@ -9,8 +9,8 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from analysis.fit_results import SeriesFitResult
 
@@ -64,11 +64,18 @@ class ParameterView(QWidget):
             controls.addWidget(QLabel(title))
             controls.addWidget(combo)
         controls.addStretch(1)
-        self.plot_widget = pg.PlotWidget(background=PLOT_BACKGROUND)
-        self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot_widget = pg.GraphicsLayoutWidget()
+        self.plot_widget.setBackground(PLOT_BACKGROUND)
+        self.plot_item: pg.PlotItem = self.plot_widget.addPlot(row=0, col=0)
         self.plot_item.showGrid(x=True, y=True, alpha=0.15)
         self.plot_item.getAxis("bottom").enableAutoSIPrefix(False)
-        self.legend = self.plot_item.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.legend = pg.LegendItem(labelTextSize="8pt")   # beside the plot, never over the points
+        policy = self.legend.sizePolicy()
+        policy.setRetainSizeWhenHidden(False)
+        policy.setVerticalPolicy(QSizePolicy.Policy.Fixed)
+        self.legend.setSizePolicy(policy)
+        self.plot_widget.addItem(self.legend, row=0, col=1)
+        self.plot_widget.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(CURSOR_COLOR, width=1))
         self.plot_item.addItem(self.marker, ignoreBounds=True)
         self.curves: list[pg.PlotDataItem] = []
@@ -159,6 +166,7 @@ class ParameterView(QWidget):
         color = COMPONENT_COLORS[k % len(COMPONENT_COLORS)]
         curve = pg.PlotDataItem(x, y, pen=pg.mkPen(color, width=1), symbol="o", symbolSize=5,
                                 symbolPen=None, symbolBrush=pg.mkBrush(color), connect="finite", name=label)
+        self.legend.addItem(curve, label)
         curve.peak_index = k
         curve.sigPointsClicked.connect(self._on_points_clicked)
         self.plot_item.addItem(curve)
