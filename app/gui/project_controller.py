@@ -11,6 +11,7 @@ and written back unchanged, so a project never loses data this build does not un
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -30,7 +31,6 @@ from .session import Session
 
 PROJECT_FILTER = f"operando-xrd project (*{pj.PROJECT_SUFFIX});;All files (*)"
 AUTOSAVE_INTERVAL_MS = 60_000
-UNTITLED_AUTOSAVE = "untitled" + pj.PROJECT_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class _Pending:
     path: Path
     project: pj.Project
     recovered: bool
+    untitled: bool = False   # an autosave of a session that was never saved as a project
 
 
 class ProjectController(QObject):
@@ -75,6 +76,10 @@ class ProjectController(QObject):
         self.open_action = self._action("Open &Project…", "Ctrl+Alt+O", self._on_open_triggered)
         self.save_action = self._action("&Save Project", QKeySequence.StandardKey.Save, self.save)
         self.save_as_action = self._action("Save Project &As…", QKeySequence.StandardKey.SaveAs, self.save_as)
+        self.recover_action = self._action("&Recover Unsaved Session…", None, self._on_recover_triggered)
+        # one name per window and start time, so a new session never overwrites an older one's autosave
+        self._untitled_name = f"untitled-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{id(self):x}{pj.PROJECT_SUFFIX}"
+        self._recovered_from: Optional[Path] = None
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(autosave_interval_ms)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -95,11 +100,12 @@ class ProjectController(QObject):
 
     @property
     def actions(self) -> list[QAction]:
-        return [self.new_action, self.open_action, self.save_action, self.save_as_action]
+        return [self.new_action, self.open_action, self.save_action, self.save_as_action, self.recover_action]
 
     def _action(self, text: str, shortcut, slot: Callable) -> QAction:
         action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(slot)
         return action
 
@@ -213,8 +219,9 @@ class ProjectController(QObject):
             return False
         previous_autosave = self.autosave_target()
         self.path = path
-        for stale in {previous_autosave, self.autosave_target()}:
+        for stale in {previous_autosave, self.autosave_target(), self._recovered_from} - {None}:
             stale.unlink(missing_ok=True)
+        self._recovered_from = None
         self._dirty = False
         self._store.undo_stack.setClean()
         self._emit_state()
@@ -225,7 +232,7 @@ class ProjectController(QObject):
     def autosave_target(self) -> Path:
         if self.path is not None:
             return pj.autosave_path(self.path)
-        return self._autosave_dir / UNTITLED_AUTOSAVE
+        return self._autosave_dir / self._untitled_name
 
     @Slot()
     def autosave(self, announce: bool = True) -> Optional[Path]:
@@ -249,7 +256,7 @@ class ProjectController(QObject):
         """Close the data and events (unsaved changes go to the autosave first)."""
         self.autosave(announce=False)
         self._pending = None
-        self.path = None
+        self.path = self._recovered_from = None
         self._pattern_paths, self._echem_path = (), ""
         self._unclaimed_settings, self._unclaimed_results = {}, {}
         self._session.set_series(None)
@@ -265,15 +272,24 @@ class ProjectController(QObject):
         if path:
             self.open_project(path)
 
-    def open_project(self, path: str | os.PathLike) -> bool:
+    @Slot()
+    def _on_recover_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.parent(), "Recover an unsaved session", str(self._autosave_dir),
+                                              PROJECT_FILTER)
+        if path:
+            self.open_project(path, untitled=True)
+
+    def open_project(self, path: str | os.PathLike, untitled: bool = False) -> bool:
         """Read a project, offer a newer autosave, check its inputs, and start loading them.
 
+        ``untitled``: ``path`` is the autosave of a session never saved as a project; it opens
+        as unsaved work (Save asks for a name, and the autosave is removed once saved).
         Returns False (after telling the user why) when it cannot be opened. The session is
         restored once the inputs have loaded (``opened`` is emitted then).
         """
         path = Path(path).absolute()
-        source, recovered = path, False
-        autosave = pj.newer_autosave(path)
+        source, recovered = path, untitled
+        autosave = None if untitled else pj.newer_autosave(path)
         if autosave is not None and _ask(self.parent(), "Recover unsaved changes?",
                                          f"An autosave of {path.name} is newer than the project file.\n\n"
                                          "Open the autosaved state instead?"):
@@ -284,7 +300,7 @@ class ProjectController(QObject):
         except InputError as exc:
             show_error(self.parent(), f"Could not open project {path}\n\n{exc}")
             return False
-        self._pending = _Pending(path, project, recovered)
+        self._pending = _Pending(path, project, recovered, untitled)
         patterns = [p for role, p in inputs if role == "patterns"]
         echem = next((p for role, p in inputs if role == "echem"), None)
         if patterns:
@@ -338,7 +354,7 @@ class ProjectController(QObject):
         if result.series is not None:
             # new data: the old events and results belong to other scans (the autosave written
             # when the load started keeps them)
-            self.path = None
+            self.path = self._recovered_from = None
             self._unclaimed_settings, self._unclaimed_results = {}, {}
             self._store.reset()
         self._dirty = True
@@ -362,7 +378,8 @@ class ProjectController(QObject):
             self._store.reset(project.events)
         finally:
             self._pending = None
-        self.path = pending.path
+        self.path = None if pending.untitled else pending.path
+        self._recovered_from = pending.path if pending.untitled else None
         self._dirty = pending.recovered
         self._emit_state()
         self.opened.emit(str(pending.path))

@@ -237,8 +237,27 @@ def test_unsaved_session_autosaves_beside_the_settings(make_window, qtbot, folde
     load(window, qtbot, [folder])
     window.event_controller.add_at(4)
     target = window.project.autosave()
-    assert target == tmp_path / "autosave" / "untitled.oxrd"
+    assert target.parent == tmp_path / "autosave" and target.suffix == ".oxrd"
     assert pj.load_project(target).events == (Event(4, 4),)
+
+
+def test_unsaved_session_can_be_recovered_and_saved(make_window, qtbot, folder, tmp_path, monkeypatch):
+    window = make_window()
+    load(window, qtbot, [folder])
+    window.event_controller.add_at(4)
+    window.session.set_colormap("inferno")
+    window.close()                                              # autosaved on close
+    autosaves = list((tmp_path / "autosave").iterdir())
+    assert len(autosaves) == 1
+    again = make_window()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(autosaves[0]), ""))
+    with qtbot.waitSignal(again.project.opened, timeout=LOAD_TIMEOUT_MS):
+        again.project.recover_action.trigger()
+    assert again.session.events.events() == (Event(4, 4),) and again.session.colormap == "inferno"
+    assert again.project.path is None and again.isWindowModified()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "kept.oxrd"), ""))
+    assert again.project.save()
+    assert not autosaves[0].exists()                            # recovered work now lives in the project
 
 
 def test_new_data_starts_a_new_project(make_window, qtbot, folder, tmp_path):
