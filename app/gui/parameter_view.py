@@ -22,8 +22,17 @@ QUANTITIES = {"center": "Center 2θ (°)", "fwhm": "FWHM (°)", "area": "Area (c
               "shape": "Shape (η or m)", "d_A": "d (Å)", "q_inv_A": "Q (Å⁻¹)", "redchi": "Reduced χ² (window)",
               "rwp": "R_wp (%) (window)"}
 X_AXES = {"scan": "Scan", "time_h": "Time (h)", "voltage": "Voltage (V)"}
+SUSPECT_FLAGS = ("poor_fit", "failed", "at_bound")
+"""Flags that earn a point a red ring: the fit did not converge, fits the data poorly, or sits on a bound."""
+FLAG_COLOR = "#ff5a5a"
 ALL_PEAKS = "all"
 """Peak combo data: ``"all"``, ``"w:<window index>"`` (that window's peaks) or ``"p:<peak index>"``."""
+
+
+def suspect_rows(result: SeriesFitResult, peak: int) -> np.ndarray:
+    """(n_scans,) bool: rows whose fit of ``peak`` carries one of :data:`SUSPECT_FLAGS`."""
+    return np.array([any(f in result.flags(row, peak).split("|") for f in SUSPECT_FLAGS)
+                     for row in range(result.n_scans)], dtype=bool)
 
 
 def quantity_values(result: SeriesFitResult, quantity: str) -> tuple[np.ndarray, Optional[np.ndarray]]:
@@ -80,6 +89,7 @@ class ParameterView(QWidget):
         self.plot_item.addItem(self.marker, ignoreBounds=True)
         self.curves: list[pg.PlotDataItem] = []
         self.error_bars: list[pg.ErrorBarItem] = []
+        self.flag_marks: list[pg.ScatterPlotItem] = []   # red rings on suspect fits, one item per curve
         self._x = np.zeros(0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -142,10 +152,10 @@ class ParameterView(QWidget):
 
     @Slot()
     def redraw(self, *_args) -> None:
-        for item in self.curves + self.error_bars:
+        for item in self.curves + self.error_bars + self.flag_marks:
             self.plot_item.removeItem(item)
         self.legend.clear()
-        self.curves, self.error_bars = [], []
+        self.curves, self.error_bars, self.flag_marks = [], [], []
         result = self._session.fit_result
         if result is None or self._session.series is None:
             self._x = np.zeros(0)
@@ -157,6 +167,7 @@ class ParameterView(QWidget):
         labels = result.peak_labels
         for k in self.shown_peaks(result):
             self._draw_peak(k, x, values[:, k], None if errors is None else errors[:, k], labels[k])
+            self._mark_suspects(x, values[:, k], suspect_rows(result, k))
         self.legend.setVisible(len(self.curves) > 1)
         self.plot_item.setLabel("left", QUANTITIES[quantity])
         self.plot_item.setLabel("bottom", X_AXES[self.x_combo.currentData()])
@@ -176,6 +187,14 @@ class ParameterView(QWidget):
             bars = pg.ErrorBarItem(x=x[ok], y=y[ok], height=2.0 * err[ok], pen=pg.mkPen(color, width=0.8), beam=0)
             self.plot_item.addItem(bars)
             self.error_bars.append(bars)
+
+    def _mark_suspects(self, x: np.ndarray, y: np.ndarray, suspect: np.ndarray) -> None:
+        ok = suspect & np.isfinite(x) & np.isfinite(y)
+        marks = pg.ScatterPlotItem(x=x[ok], y=y[ok], symbol="o", size=11, brush=None,
+                                   pen=pg.mkPen(FLAG_COLOR, width=1.5))
+        marks.setToolTip(f"Fit flagged ({', '.join(SUSPECT_FLAGS)})")
+        self.plot_item.addItem(marks)
+        self.flag_marks.append(marks)
 
     @Slot(int)
     def _on_scan_changed(self, index: int) -> None:

@@ -70,6 +70,21 @@ def test_absent_peak_is_a_gap(window):
     assert view.curves[0].opts["connect"] == "finite"
 
 
+def test_suspect_fits_are_ringed(window):
+    view = window.parameter_view
+    flagged = window.result.copy()
+    flagged.window_flags[3, 0] = "poor_fit"          # the whole window on scan 3
+    flagged.peak_flags[11, 1] = "at_bound"           # one peak on scan 11
+    flagged.window_flags[12, 0] = "recovered"        # a recovery is not suspect
+    window.session.set_fit_result(flagged)
+    choose(view.peak_combo, "w:0")
+    rings = [m.getData() for m in view.flag_marks]
+    np.testing.assert_array_equal(rings[0][0], [3.0])
+    np.testing.assert_array_equal(rings[0][1], flagged.center[[3], 0])
+    np.testing.assert_array_equal(rings[1][0], [3.0, 11.0])
+    np.testing.assert_array_equal(rings[1][1], flagged.center[[3, 11], 1])
+
+
 def test_peak_choices(window):
     view = window.parameter_view
     assert view.peak_combo.currentData() == "w:0"   # the first window's peaks by default
