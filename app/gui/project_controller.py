@@ -19,13 +19,14 @@ from typing import Any, Callable, Optional
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from analysis import project as pj
 from analysis.errors import InputError
 
 from .error_dialog import show_error
 from .load_controller import LoadController, LoadResult
+from .project_inputs import ask, locate_inputs
 from .project_settings import SESSION_KEYS, apply_session_settings, session_settings
 from .session import Session
 
@@ -290,13 +291,13 @@ class ProjectController(QObject):
         path = Path(path).absolute()
         source, recovered = path, untitled
         autosave = None if untitled else pj.newer_autosave(path)
-        if autosave is not None and _ask(self.parent(), "Recover unsaved changes?",
+        if autosave is not None and ask(self.parent(), "Recover unsaved changes?",
                                          f"An autosave of {path.name} is newer than the project file.\n\n"
                                          "Open the autosaved state instead?"):
             source, recovered = autosave, True
         try:
             project = pj.load_project(source)
-            inputs = self._locate_inputs(project, path)
+            inputs = locate_inputs(project, path, self.parent())
         except InputError as exc:
             show_error(self.parent(), f"Could not open project {path}\n\n{exc}")
             return False
@@ -308,38 +309,6 @@ class ProjectController(QObject):
         else:
             self._apply(self._pending)
         return True
-
-    def _locate_inputs(self, project: pj.Project, path: Path) -> list[tuple[str, str]]:
-        """(role, path) of every input; asks for a missing one, warns about changed ones."""
-        found, changed = [], []
-        for check in pj.check_inputs(project, path):
-            where = check.resolved_path
-            if check.status == "missing":
-                where = self._ask_for_missing(check.ref)
-                if where is not None and pj.input_checksum(where)[0] != check.ref.sha256:
-                    changed.append(where)
-            elif check.status == "changed":
-                changed.append(where)
-            found.append((check.ref.role, where))
-        if changed:
-            QMessageBox.warning(self.parent(), "Inputs changed since the project was saved",
-                                "These inputs differ from the ones the project was saved with "
-                                "(their checksums changed):\n\n" + "\n".join(changed) +
-                                "\n\nThe project opens with them as they are now; results and events "
-                                "may no longer match the data.")
-        return found
-
-    def _ask_for_missing(self, ref: pj.InputRef) -> str:
-        if not _ask(self.parent(), "Input not found", f"The project's {ref.role} input is missing:\n\n{ref.path}\n\n"
-                                                     "Locate it?"):
-            raise InputError(ref.path, f"the project's {ref.role} input is missing")
-        if ref.kind == "folder":
-            where = QFileDialog.getExistingDirectory(self.parent(), f"Locate {os.path.basename(ref.path)}")
-        else:
-            where, _ = QFileDialog.getOpenFileName(self.parent(), f"Locate {os.path.basename(ref.path)}")
-        if not where:
-            raise InputError(ref.path, f"the project's {ref.role} input is missing")
-        return where
 
     @Slot(object)
     def _on_loaded(self, result: LoadResult) -> None:
@@ -399,11 +368,6 @@ class ProjectController(QObject):
             claimed.update(f"{prefix}/{name}" for name in mine)
             set_(mine)
         self._unclaimed_results = {k: v for k, v in results.items() if k not in claimed}
-
-
-def _ask(parent: QWidget, title: str, text: str) -> bool:
-    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-    return QMessageBox.question(parent, title, text, buttons) == QMessageBox.StandardButton.Yes
 
 
 def _fingerprint(path: str) -> tuple:
