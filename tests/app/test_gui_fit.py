@@ -300,3 +300,27 @@ def test_series_failure_is_shown_not_raised(window, qtbot, monkeypatch):
         window.fitting.fit_whole_series()
     assert done.args == ["failed"] and "solver exploded" in shown[0]
     assert window.session.fit_result is None
+
+
+def test_fit_follows_a_background_subtracted_pattern(window, qtbot):
+    add_two_peak_window(window)
+    series = window.session.series
+    background = np.full(series.intensity.shape, 100.0) + 0.5 * (series.x - 15.0)   # a known sloping background
+    window.session.set_background(series, background, "test")
+    window.session.set_subtract_background(True)
+    fit = window.fitting.fit_current_scan()[0]
+    x, y = window.fit_overlay.best_curves[0].getData()
+    np.testing.assert_allclose(y, fit.best - (100.0 + 0.5 * (fit.x_deg - 15.0)), rtol=1e-9)   # drawn over what is shown
+    assert fit.y == pytest.approx(series.intensity[0][(series.x >= WINDOW_DEG[0]) & (series.x <= WINDOW_DEG[1])])
+
+
+def test_removing_windows_clears_their_drawing(window, qtbot):
+    add_two_peak_window(window)
+    window.fit_overlay.draw_window(18.0, 19.0)
+    window.fitting.fit_current_scan()
+    assert sorted(window.fit_overlay.best_curves) == [0, 1]
+    window.fitting.select(0)
+    qtbot.mouseClick(window.fit_panel.remove_button, Qt.MouseButton.LeftButton)
+    assert [w.lo_deg for w in window.fitting.windows] == [18.0]
+    assert window.fit_overlay.best_curves == {} and len(window.fit_overlay.regions) == 1
+    assert window.fit_panel.window_list.count() == 1
