@@ -26,6 +26,7 @@ from .jobs import JobRunner
 from .load_controller import LoadController
 from .parameter_view import ParameterView
 from .pattern_view import PatternView
+from .phase_tools import install_phase_tools
 from .project_controller import ProjectController
 from .project_settings import register_background, register_fitting
 from .session import COLORMAPS, SCALINGS, Y_AXES, Session
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._build_events_and_project()
         self._build_fitting()
         self._connect_events_and_project_to_fitting()
+        self.phase_tools = install_phase_tools(self)   # Analyze, phases dock, phase plots
         self.addToolBar(self.toolbar)
         self.addToolBar(self.echem_toolbar)
         self._connect()

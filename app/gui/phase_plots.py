@@ -1,0 +1,209 @@
+"""Phase results of the session's analysis against the series: cell a, c, volume, volume change,
+interlayer spacing and weight fraction of every present cathode phase, with error bars.
+
+Scans where a phase is absent (its cell not located) are gaps. Clicking a point asks for that
+scan (``scan_requested``). The numbers come from ``AnalysisResult.decomposition`` unchanged
+(:func:`phase_quantity` is the one place they are derived).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from .phase_ticks import phase_color
+from .session import Session
+from .theme import CURSOR_COLOR, PLOT_BACKGROUND
+
+QUANTITIES = {"a": "a (Å)", "c": "c (Å)", "volume": "Cell volume (Å³)", "volume_pct": "Volume change (%)",
+              "d_int": "Interlayer spacing c/n (Å)", "fraction": "Weight fraction"}
+X_AXES = {"scan": "Scan", "time_h": "Time (h)", "voltage": "Voltage (V)"}
+LAYERS_PER_CELL = {"P2": 2, "O3": 3, "P3": 3, "O2": 2, "OP4": 4, "OP2": 2}
+"""Fallback layer counts for phases whose library file has no ``layers_per_cell``."""
+
+
+def cell_volume_A3(cells: np.ndarray) -> np.ndarray:
+    """(...,) volume in Å³ of cells (..., 6) = a, b, c Å, α, β, γ deg (NaN propagates)."""
+    a, b, c = cells[..., 0], cells[..., 1], cells[..., 2]
+    ca, cb, cg = (np.cos(np.radians(cells[..., k])) for k in (3, 4, 5))
+    return a * b * c * np.sqrt(np.clip(1.0 - ca ** 2 - cb ** 2 - cg ** 2 + 2.0 * ca * cb * cg, 0.0, None))
+
+
+def volume_error_A3(cells: np.ndarray, cell_err: np.ndarray) -> np.ndarray:
+    """(...,) standard error of the volume, from independent errors of the free parameters.
+
+    A parameter tied by symmetry has error 0 and the value of the one it follows (hexagonal b = a),
+    so each free parameter is moved together with its tied copies (hexagonal: σV/V = √((2σa/a)² + (σc/c)²)).
+    """
+    var = np.zeros(cells.shape[:-1])
+    for k in range(6):
+        group = slice(0, 3) if k < 3 else slice(3, 6)
+        step = 1e-6 * np.maximum(np.abs(cells[..., k]), 1.0)
+        moved = cells.copy()
+        same = np.zeros(cells.shape, dtype=bool)
+        same[..., group] = (cells[..., group] == cells[..., k:k + 1]) & (cell_err[..., group] == 0)
+        same[..., k] = True
+        moved[same] += np.broadcast_to(step[..., None], cells.shape)[same]
+        slope = (cell_volume_A3(moved) - cell_volume_A3(cells)) / step
+        var += np.where(cell_err[..., k] > 0, (slope * cell_err[..., k]) ** 2, 0.0)
+    return np.sqrt(var)
+
+
+def layers_of(name: str, library: Optional[dict] = None) -> Optional[int]:
+    """Layers per cell of ``name``: the library file's, else :data:`LAYERS_PER_CELL`, else None."""
+    phase = (library or {}).get(name)
+    if phase is not None and phase.layers_per_cell:
+        return int(phase.layers_per_cell)
+    return LAYERS_PER_CELL.get(name)
+
+
+def phase_quantity(decomposition, names: list[str], quantity: str,
+                   library: Optional[dict] = None) -> tuple[np.ndarray, np.ndarray]:
+    """(values, errors), both (n_scans, len(names)), of ``quantity`` (a key of :data:`QUANTITIES`).
+
+    Cell quantities are NaN where the phase is not located. Volume change is in % of the phase's
+    volume at the first scan where it is located. d_int = c / layers per cell (NaN if unknown).
+    """
+    cols = [decomposition.phases.index(n) for n in names]
+    if quantity == "fraction":
+        return (np.asarray(decomposition.fraction, dtype=float)[:, cols],
+                np.asarray(decomposition.fraction_err, dtype=float)[:, cols])
+    cells = np.asarray(decomposition.cells, dtype=float)[:, cols, :]
+    errs = np.nan_to_num(np.asarray(decomposition.cell_err, dtype=float)[:, cols, :])
+    if quantity in ("a", "c"):
+        k = 0 if quantity == "a" else 2
+        values, errors = cells[..., k], errs[..., k]
+    elif quantity == "d_int":
+        n = np.array([layers_of(name, library) or np.nan for name in names], dtype=float)
+        values, errors = cells[..., 2] / n, errs[..., 2] / n
+    else:
+        values, errors = cell_volume_A3(cells), volume_error_A3(cells, errs)
+        if quantity == "volume_pct":
+            first = np.array([_first_finite(values[:, j]) for j in range(values.shape[1])])
+            values, errors = 100.0 * (values / first - 1.0), 100.0 * errors / first
+    errors = np.where(np.isfinite(values), errors, np.nan)
+    return values, errors
+
+
+def _first_finite(v: np.ndarray) -> float:
+    ok = np.flatnonzero(np.isfinite(v))
+    return float(v[ok[0]]) if ok.size else np.nan
+
+
+class PhasePlotView(QWidget):
+    """Quantity and x-axis combos over a plot of the present phases of ``session.analysis_result``.
+
+    ``curves[name]`` is a phase's line+symbols (NaN gaps), ``error_bars[name]`` its error bars.
+    """
+
+    scan_requested = Signal(int)
+
+    def __init__(self, session: Session, library: Optional[dict] = None, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self._session, self.library = session, library or {}
+        self.quantity_combo, self.x_combo = QComboBox(), QComboBox()
+        for combo, items in ((self.quantity_combo, QUANTITIES), (self.x_combo, X_AXES)):
+            for key, label in items.items():
+                combo.addItem(label, key)
+        self.quantity_combo.setCurrentIndex(self.quantity_combo.findData("c"))
+        controls = QHBoxLayout()
+        for title, combo in (("Quantity", self.quantity_combo), ("against", self.x_combo)):
+            controls.addWidget(QLabel(title))
+            controls.addWidget(combo)
+        controls.addStretch(1)
+        self.plot_widget = pg.PlotWidget(background=PLOT_BACKGROUND)
+        self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot_item.showGrid(x=True, y=True, alpha=0.15)
+        for side in ("left", "bottom"):
+            self.plot_item.getAxis(side).enableAutoSIPrefix(False)
+        self.legend = self.plot_item.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(CURSOR_COLOR, width=1))
+        self.plot_item.addItem(self.marker, ignoreBounds=True)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.error_bars: dict[str, pg.ErrorBarItem] = {}
+        self._x = np.zeros(0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(controls)
+        layout.addWidget(self.plot_widget)
+        self.quantity_combo.currentIndexChanged.connect(self.redraw)
+        self.x_combo.currentIndexChanged.connect(self.redraw)
+        session.analysis_changed.connect(self.redraw)
+        session.echem_changed.connect(self._on_echem_changed)
+        session.scan_changed.connect(self._on_scan_changed)
+        session.series_changed.connect(self.redraw)
+        self._on_echem_changed(session.echem)
+
+    def x_values(self) -> np.ndarray:
+        """(n_scans,) scan index, mid-exposure hours or volts at each scan."""
+        key = self.x_combo.currentData()
+        if key == "time_h":
+            return self._session.scan_mid_time_s() / 3600.0
+        volts = self._session.voltage_at_scans()
+        if key == "voltage" and volts is not None:
+            return np.asarray(volts, dtype=float)
+        return np.arange(self._session.series.n_scans, dtype=float)
+
+    def shown_phases(self) -> list[str]:
+        result = self._session.analysis_result
+        return [] if result is None or result.decomposition is None else result.present_phases()
+
+    @Slot(object)
+    def _on_echem_changed(self, _echem) -> None:
+        item = self.x_combo.model().item(self.x_combo.findData("voltage"))
+        has_voltage = self._session.voltage_at_scans() is not None
+        item.setEnabled(has_voltage)
+        if not has_voltage and self.x_combo.currentData() == "voltage":
+            self.x_combo.setCurrentIndex(0)
+        else:
+            self.redraw()
+
+    @Slot()
+    def redraw(self, *_args) -> None:
+        for item in [*self.curves.values(), *self.error_bars.values()]:
+            self.plot_item.removeItem(item)
+        self.legend.clear()
+        self.curves, self.error_bars = {}, {}
+        names = self.shown_phases()
+        series = self._session.series
+        if not names or series is None or self._session.analysis_result.decomposition.fraction.shape[0] != series.n_scans:
+            self._x = np.zeros(0)
+            self.marker.setVisible(False)
+            return
+        quantity = self.quantity_combo.currentData()
+        values, errors = phase_quantity(self._session.analysis_result.decomposition, names, quantity, self.library)
+        self._x = x = self.x_values()
+        for j, name in enumerate(names):
+            self._draw_phase(name, x, values[:, j], errors[:, j])
+        self.plot_item.setLabel("left", QUANTITIES[quantity])
+        self.plot_item.setLabel("bottom", X_AXES[self.x_combo.currentData()])
+        self._on_scan_changed(self._session.current_scan)
+
+    def _draw_phase(self, name: str, x: np.ndarray, y: np.ndarray, err: np.ndarray) -> None:
+        color = phase_color(name)
+        curve = pg.PlotDataItem(x, y, pen=pg.mkPen(color, width=1), symbol="o", symbolSize=4, symbolPen=None,
+                                symbolBrush=pg.mkBrush(color), connect="finite", name=name)
+        curve.sigPointsClicked.connect(self._on_points_clicked)
+        self.plot_item.addItem(curve)
+        self.curves[name] = curve
+        ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(err)
+        bars = pg.ErrorBarItem(x=x[ok], y=y[ok], height=2.0 * err[ok], pen=pg.mkPen(color, width=0.8), beam=0)
+        self.plot_item.addItem(bars)
+        self.error_bars[name] = bars
+
+    @Slot(int)
+    def _on_scan_changed(self, index: int) -> None:
+        shown = 0 <= index < self._x.size and bool(np.isfinite(self._x[index]))
+        self.marker.setVisible(shown)
+        if shown:
+            self.marker.setValue(float(self._x[index]))
+
+    @Slot(object, object, object)
+    def _on_points_clicked(self, _item, points, _event=None) -> None:
+        """Ask for the scan of the first clicked point (a point's index is its scan)."""
+        if len(points) and 0 <= int(points[0].index()) < self._x.size:
+            self.scan_requested.emit(int(points[0].index()))

@@ -1,0 +1,178 @@
+"""The phase side of the main window, composed in one place: the Analyze action and menu, the
+Phases dock with tick marks, the phase-result plot dock, the library editor, the detected
+sequence in the status bar, and the analysis result in the project file.
+
+:func:`install_phase_tools` is called once by the main window after its own views exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QLabel
+
+from analysis.errors import InputError
+from analysis.pipeline import result_arrays
+
+from .analysis_controller import AnalysisController
+from .error_dialog import show_error
+from .library_editor import PhaseEditorDialog, load_user_library
+from .phase_panel import PhasePanel
+from .phase_plots import PhasePlotView
+from .phase_ticks import PhaseTickModel, PhaseTickOverlay
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+RESULTS_PREFIX = "analysis"
+
+
+@dataclass(frozen=True)
+class SavedDecomposition:
+    """The arrays of a decomposition read back from a project file (see ``result_arrays``)."""
+
+    phases: tuple
+    kinds: tuple
+    fraction: np.ndarray
+    fraction_err: np.ndarray
+    cells: np.ndarray
+    cell_err: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SavedAnalysis:
+    """What the views need of an analysis reopened from a project (no transitions object)."""
+
+    decomposition: SavedDecomposition
+    sequence: str
+    present: tuple
+    notes: tuple = field(default_factory=tuple)
+    peaks: None = None
+
+    def present_phases(self) -> list[str]:
+        return list(self.present)
+
+
+def analysis_arrays(result) -> dict[str, np.ndarray]:
+    """Named arrays of an analysis for the project file: ``result_arrays`` plus the sequence and
+    the present phases."""
+    if result is None or result.decomposition is None:
+        return {}
+    arrays = result_arrays(result) if not isinstance(result, SavedAnalysis) else {
+        f"phases/{k}": np.asarray(getattr(result.decomposition, k))
+        for k in ("fraction", "fraction_err", "cells", "cell_err")}
+    arrays["phases/names"] = np.array(result.decomposition.phases, dtype=str)
+    arrays["phases/kinds"] = np.array(result.decomposition.kinds, dtype=str)
+    arrays["sequence"] = np.array([result.sequence], dtype=str)
+    arrays["present_phases"] = np.array(result.present_phases(), dtype=str)
+    return arrays
+
+
+def analysis_from_arrays(arrays: dict) -> SavedAnalysis | None:
+    """The inverse of :func:`analysis_arrays` (None for an empty or incomplete set)."""
+    needed = ("phases/names", "phases/kinds", "phases/fraction", "phases/fraction_err", "phases/cells",
+              "phases/cell_err")
+    if not all(k in arrays for k in needed):
+        return None
+    text = lambda k: tuple(str(s) for s in np.atleast_1d(arrays.get(k, np.zeros(0, dtype=str))))  # noqa: E731
+    dec = SavedDecomposition(phases=text("phases/names"), kinds=text("phases/kinds"),
+                             **{k: np.asarray(arrays[f"phases/{k}"], dtype=float)
+                                for k in ("fraction", "fraction_err", "cells", "cell_err")})
+    sequence = text("sequence")
+    return SavedAnalysis(decomposition=dec, sequence=sequence[0] if sequence else "", present=text("present_phases"))
+
+
+class PhaseTools(QObject):
+    """The objects :func:`install_phase_tools` built, for the window and tests to reach."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self._window = window
+        session = window.session
+        try:
+            library = load_user_library()
+        except InputError as exc:   # a broken user file must not stop the window from opening
+            window.status.showMessage(str(exc), 15000)
+            from analysis.phase_library import load_library
+            library = load_library()
+        self.model = PhaseTickModel(library, self)
+        self.ticks = PhaseTickOverlay(session, self.model, window.pattern_view.plot_item,
+                                      window.contour_view.plot_item, self)
+        self.panel = PhasePanel(session, self.model, window)
+        self.controller = AnalysisController(session, window.runner, library, window.fitting, window)
+        self.plots = PhasePlotView(session, library)
+        self.plots_dock = QDockWidget("Phase results", window)
+        self.plots_dock.setObjectName("phase_results_dock")
+        self.plots_dock.setWidget(self.plots)
+        self.sequence_label = QLabel()
+        self.sequence_label.setStyleSheet("color: #81c784;")
+        self.edit_action = QAction("&Edit Phase Library…", self)
+        self.edit_action.triggered.connect(self._on_new_phase)
+
+    @Slot(str)
+    def edit_phase(self, name: str) -> None:
+        """Open the editor on ``name`` ("" for a new phase); on save, reload the library."""
+        dialog = PhaseEditorDialog(self.model.library.get(name), self._window)
+        if dialog.exec() and dialog.saved_path is not None:
+            self.reload_library()
+            self._window.status.showMessage(f"Phase saved to {dialog.saved_path}", 8000)
+
+    @Slot()
+    def _on_new_phase(self) -> None:
+        self.edit_phase(self.model.selected)
+
+    @Slot()
+    def reload_library(self) -> None:
+        try:
+            library = load_user_library()
+        except InputError as exc:
+            show_error(self._window, str(exc), "Phase library not reloaded")
+            return
+        self.model.set_library(library)
+        self.controller.library = library
+        self.plots.library = library
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        show_error(self._window, message, "Analysis failed")
+
+    @Slot(str)
+    def _on_sequence_changed(self, text: str) -> None:
+        self.sequence_label.setText(text)
+        self.sequence_label.setToolTip("Detected phase sequence" if text else "")
+
+
+def install_phase_tools(window: "MainWindow") -> PhaseTools:
+    """Build the phase side and wire it into ``window`` (menus, docks, status bar, project)."""
+    tools = PhaseTools(window)
+    session, status, controller = window.session, window.status, tools.controller
+    menu = window.menuBar().addMenu("&Analysis")
+    menu.addAction(controller.analyze_action)
+    menu.addSeparator()
+    menu.addAction(tools.edit_action)
+    window.file_toolbar.addSeparator()
+    window.file_toolbar.addAction(controller.analyze_action)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, tools.panel)
+    window.tabifyDockWidget(window.fit_panel, tools.panel)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, tools.plots_dock)
+    window.tabifyDockWidget(window.parameter_dock, tools.plots_dock)
+    window.view_menu.addAction(tools.panel.toggleViewAction())
+    window.view_menu.addAction(tools.plots_dock.toggleViewAction())
+    status.insertPermanentWidget(0, tools.sequence_label)
+    controller.busy_changed.connect(status.set_busy)
+    controller.progressed.connect(status.show_progress)
+    controller.message.connect(status.showMessage)
+    controller.failed.connect(tools._on_failed)
+    controller.sequence_changed.connect(tools._on_sequence_changed)
+    status.cancel_requested.connect(controller.cancel)
+    tools.plots.scan_requested.connect(session.set_current_scan)
+    tools.panel.edit_requested.connect(tools.edit_phase)
+    tools.panel.reload_requested.connect(tools.reload_library)
+    window.project.register_results(RESULTS_PREFIX, lambda: analysis_arrays(session.analysis_result),
+                                    lambda arrays: session.set_analysis_result(analysis_from_arrays(arrays)),
+                                    session.analysis_changed)
+    return tools
