@@ -18,9 +18,9 @@ from .fit_overlay import COMPONENT_COLORS
 from .session import Session
 from .theme import CURSOR_COLOR, PLOT_BACKGROUND
 
-QUANTITIES = {"center": "Center 2θ (°)", "fwhm": "FWHM (°)", "area": "Area (counts·°)", "height": "Height (counts)",
-              "shape": "Shape (η or m)", "d_A": "d (Å)", "q_inv_A": "Q (Å⁻¹)", "redchi": "Reduced χ² (window)",
-              "rwp": "R_wp (%) (window)"}
+QUANTITIES = {"center": "Center 2θ (°)", "fwhm": "FWHM (°)", "area": "Area (counts·°)",
+              "height": "Height (counts)", "shape": "Shape (η or m)", "d_A": "d (Å)", "q_inv_A": "Q (Å⁻¹)",
+              "redchi": "Reduced χ² (window)", "rwp": "R_wp (%) (window)"}
 X_AXES = {"scan": "Scan", "time_h": "Time (h)", "voltage": "Voltage (V)"}
 SUSPECT_FLAGS = ("poor_fit", "failed", "at_bound")
 """Flags that earn a point a red ring: the fit did not converge, fits the data poorly, or sits on a bound."""

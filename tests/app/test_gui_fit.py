@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 import app.gui.fit_controller as fit_controller
 from analysis.fit_windows import FitWindow, tied
 from analysis.peak_fitting import fit_scan
-from app.gui.fit_controller import FIT_JOB, rebuilt, with_n_peaks, with_peak_added
+from app.gui.fit_controller import FIT_JOB
+from app.gui.fit_window_edits import rebuilt, with_n_peaks, with_peak_added
 from app.gui.main_window import MainWindow
 from tests.app.fit_series_factory import WINDOW_DEG, two_peak_series
 
