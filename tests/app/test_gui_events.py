@@ -313,3 +313,17 @@ def test_events_reach_the_export_controller(loaded):
     window = loaded
     window.event_controller.add_at(3)
     assert session_events(window.session) == (Event(3, 3),)
+
+
+# a popup menu on the offscreen platform: it cannot raise windows or grab the keyboard
+@pytest.mark.qt_log_ignore(r"This plugin does not support (raise|grabbing the keyboard)")
+def test_right_click_on_the_map_offers_add_event_here(loaded, qtbot):
+    window = loaded
+    view = window.contour_view
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.RightButton, pos=scene_point(view, map_x(window), 5.0))
+    overlay = window.event_controller.overlays[0]
+    menu = overlay.menu
+    assert menu is not None and [a.text() for a in menu.actions()] == ["Add event here (scan 5)"]
+    menu.actions()[0].trigger()
+    menu.close()
+    assert window.session.events.events() == (Event(5, 5),)

@@ -7,12 +7,13 @@ import os
 import h5py
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 import analysis.project as pj
 from analysis.events import Event
 from app.gui.main_window import MainWindow
+from tests.app.test_gui_events import double_click, scene_point
 from tests.app.test_gui_window import write_xy_folder
 from tests.conftest import drifting_peak_series
 
@@ -74,31 +75,42 @@ def reopen(make_window, qtbot, path):
     return window
 
 
-def label_events(window, monkeypatch):
-    """Add, move, rename, delete and undo through the GUI's own entry points."""
-    controller = window.event_controller
+def label_events(window, qtbot, monkeypatch):
+    """Add, move, rename, delete and undo as a user would: keys, clicks, a drag, the dialog."""
+    controller, view, store = window.event_controller, window.contour_view, window.session.events
+    x = float(np.mean(view.plot_item.vb.viewRange()[0]))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
     window.session.set_current_scan(2)
-    first = controller.add_at_current_scan()
-    second = controller.add_at(9)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_E)                          # add at the current scan
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
+                     pos=scene_point(view, x, 9.0))             # add with Ctrl+click
+    (first, _), (second, _) = store.items()
     line = controller.overlays[0].item(first)
-    line.setValue(3.8)
-    line.sigPositionChangeFinished.emit(line)                   # dragged to scan 4
+    line.setValue(3.8)                                          # dragged to scan 4 (item API: offscreen
+    line.sigPositionChangeFinished.emit(line)                   # mouse drags do not carry buttons)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("P2 → O2 onset", True))
-    controller.rename(first)
+    double_click(view.viewport(), scene_point(view, x, 4.0))    # rename
     controller.select(second)
-    controller.delete_action.trigger()
-    controller.undo_action.trigger()                            # the deletion is undone
-    third = controller.add_at(6)
-    controller.delete_action.trigger()                          # the newest (selected) goes
-    assert window.session.events.get(third) is None
-    return window.session.events.events()
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert store.get(second) is None
+    qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)   # the deletion is undone
+    window.session.set_current_scan(6)
+    qtbot.keyClick(view, Qt.Key.Key_E)
+    third = store.selected_id
+    qtbot.keyClick(view, Qt.Key.Key_Delete)                     # the newest (selected) goes
+    # add, add, move, rename, add, delete: the undone deletion left the history when the third add came
+    assert store.get(third) is None and store.undo_stack.count() == 6
+    return store.events()
 
 
 def test_label_save_close_reopen_gives_identical_events_and_settings(make_window, qtbot, folder, tmp_path,
                                                                      monkeypatch, dialogs):
     window = make_window()
     load(window, qtbot, [folder])
-    events = label_events(window, monkeypatch)
+    events = label_events(window, qtbot, monkeypatch)
     assert events == (Event(4, 4, label="P2 → O2 onset"), Event(9, 9))
     window.session.set_colormap("magma")
     window.session.set_scaling("log")
