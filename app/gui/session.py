@@ -40,6 +40,7 @@ class Session(QObject):
 
     series_changed(series | None), echem_changed(echem | None), scan_changed(index),
     display_changed() for scaling / colour map / y axis, source_changed(label).
+    ``events`` is the series' :class:`~app.gui.event_store.EventStore` (with its own signals and undo stack).
     """
 
     series_changed = Signal(object)
