@@ -301,6 +301,7 @@ class ProjectController(QObject):
         except InputError as exc:
             show_error(self.parent(), f"Could not open project {path}\n\n{exc}")
             return False
+        self.autosave(announce=False)   # the session being replaced keeps its unsaved changes
         self._pending = _Pending(path, project, recovered, untitled)
         patterns = [p for role, p in inputs if role == "patterns"]
         echem = next((p for role, p in inputs if role == "echem"), None)

@@ -324,3 +324,16 @@ def test_events_are_drawn_on_the_fit_result_plot(make_window, qtbot, folder):
     combo = window.parameter_view.x_combo
     combo.setCurrentIndex(combo.findData("time_h"))
     assert overlay.item(event_id).value() == pytest.approx(window.session.scan_mid_time_s()[6] / 3600.0)
+
+
+def test_opening_a_project_autosaves_the_session_it_replaces(make_window, qtbot, folder, tmp_path, dialogs):
+    window = make_window()
+    load(window, qtbot, [folder])
+    window.event_controller.add_at(3)
+    other = tmp_path / "other.oxrd"
+    assert window.project.save_to(other)
+    window.event_controller.add_at(5)                           # unsaved
+    with qtbot.waitSignal(window.project.opened, timeout=LOAD_TIMEOUT_MS):
+        window.project.open_project(other)
+    assert window.session.events.events() == (Event(3, 3),)
+    assert pj.load_project(pj.autosave_path(other)).events == (Event(3, 3), Event(5, 5))
