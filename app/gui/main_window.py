@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
         self.event_controller.attach_panel(self.events_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.events_panel)
         self.view_menu.addAction(self.events_panel.toggleViewAction())
-        self.project = ProjectController(self.session, self.loader, self.settings, self)
+        self.project = ProjectController(self.session, self.loader, self.settings, self, runner=self.runner)
         register_background(self.project, self.background, self.session)
         first = self.file_menu.actions()[0]
         self.file_menu.insertActions(first, self.project.actions)

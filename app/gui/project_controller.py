@@ -25,6 +25,7 @@ from analysis import project as pj
 from analysis.errors import InputError
 
 from .error_dialog import show_error
+from .jobs import JobRunner
 from .load_controller import LoadController, LoadResult
 from .project_inputs import ask, locate_inputs
 from .project_settings import SESSION_KEYS, apply_session_settings, session_settings
@@ -32,6 +33,7 @@ from .session import Session
 
 PROJECT_FILTER = f"operando-xrd project (*{pj.PROJECT_SUFFIX});;All files (*)"
 AUTOSAVE_INTERVAL_MS = 60_000
+CHECKSUM_JOB = "input_checksums"
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,9 @@ class ProjectController(QObject):
     message = Signal(str, int)
 
     def __init__(self, session: Session, loader: LoadController, settings: QSettings, parent: QWidget,
-                 autosave_interval_ms: int = AUTOSAVE_INTERVAL_MS) -> None:
+                 autosave_interval_ms: int = AUTOSAVE_INTERVAL_MS, runner: Optional[JobRunner] = None) -> None:
         super().__init__(parent)
-        self._session, self._loader = session, loader
+        self._session, self._loader, self._runner = session, loader, runner
         self._store = session.events
         self._autosave_dir = _autosave_dir(settings)
         self.path: Optional[Path] = None
@@ -194,6 +196,30 @@ class ProjectController(QObject):
         kind = "folder" if os.path.isdir(absolute) else "file"
         return pj.InputRef(role, absolute, pj.relative_path(absolute, project_path), kind, sha, size)
 
+    def _start_checksums(self) -> None:
+        """Checksum the inputs off the GUI thread, so the first save need not read them all
+        (a save before the job ends computes what is still missing itself)."""
+        if self._runner is None:
+            return
+        paths = [os.path.abspath(p) for p in self._pattern_paths + ((self._echem_path,) if self._echem_path else ())]
+
+        def work(progress, cancel) -> dict:
+            sums = {}
+            for i, path in enumerate(paths):
+                cancel.raise_if_cancelled()
+                key = (path, _fingerprint(path))
+                sums[key] = pj.input_checksum(path)
+                progress(i + 1, len(paths))
+            return sums
+        self._runner.start(CHECKSUM_JOB, work, connect=self._connect_checksum_job)
+
+    def _connect_checksum_job(self, signals) -> None:
+        signals.succeeded.connect(self._on_checksums_computed)
+
+    @Slot(object)
+    def _on_checksums_computed(self, sums: dict) -> None:
+        self._checksums.update(sums)
+
     # -- saving ----------------------------------------------------------------------------
     @Slot()
     def save(self) -> bool:
@@ -317,6 +343,7 @@ class ProjectController(QObject):
             self._pattern_paths = tuple(result.pattern_paths)
         if result.echem is not None:
             self._echem_path = result.echem_label
+        self._start_checksums()
         if self._pending is not None:
             pending, self._pending = self._pending, None
             self._apply(pending)

@@ -337,3 +337,16 @@ def test_opening_a_project_autosaves_the_session_it_replaces(make_window, qtbot,
         window.project.open_project(other)
     assert window.session.events.events() == (Event(3, 3),)
     assert pj.load_project(pj.autosave_path(other)).events == (Event(3, 3), Event(5, 5))
+
+
+def test_input_checksums_are_computed_in_the_background(make_window, qtbot, folder, tmp_path, monkeypatch):
+    window = make_window()
+    load(window, qtbot, [folder])
+    qtbot.waitUntil(lambda: not window.runner.is_busy("input_checksums"), timeout=LOAD_TIMEOUT_MS)
+    expected = pj.input_checksum(folder)
+    calls = []
+    monkeypatch.setattr(pj, "input_checksum", lambda path: calls.append(path) or ("0" * 64, 0))
+    assert window.project.save_to(tmp_path / "p.oxrd")
+    assert calls == []                                          # the save used the background result
+    ref, = pj.load_project(tmp_path / "p.oxrd").inputs
+    assert (ref.sha256, ref.size_bytes) == expected
