@@ -179,7 +179,8 @@ class AnalysisController(QObject):
 
     @Slot()
     def _on_finished(self) -> None:
-        if not self.is_busy():
+        current = self._runner.current(JOB_KIND)
+        if current is None or current.signals is self.sender():   # no newer run is going on
             self.busy_changed.emit(False)
         self.ended.emit()
 
