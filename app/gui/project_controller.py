@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -27,7 +28,7 @@ from analysis.errors import InputError
 from .error_dialog import show_error
 from .jobs import JobRunner
 from .load_controller import LoadController, LoadResult
-from .project_inputs import ask, locate_inputs
+from .project_inputs import ask, checksum_inputs, fingerprint, locate_inputs
 from .project_settings import SESSION_KEYS, apply_session_settings, session_settings
 from .session import Session
 
@@ -189,7 +190,7 @@ class ProjectController(QObject):
         """Checksums are cached per file state (names, sizes, modification times) so an
         autosave does not read every input again."""
         absolute = os.path.abspath(path)
-        key = (absolute, _fingerprint(absolute))
+        key = (absolute, fingerprint(absolute))
         if key not in self._checksums:
             self._checksums[key] = pj.input_checksum(absolute)
         sha, size = self._checksums[key]
@@ -203,15 +204,7 @@ class ProjectController(QObject):
             return
         paths = [os.path.abspath(p) for p in self._pattern_paths + ((self._echem_path,) if self._echem_path else ())]
 
-        def work(progress, cancel) -> dict:
-            sums = {}
-            for i, path in enumerate(paths):
-                cancel.raise_if_cancelled()
-                key = (path, _fingerprint(path))
-                sums[key] = pj.input_checksum(path)
-                progress(i + 1, len(paths))
-            return sums
-        self._runner.start(CHECKSUM_JOB, work, connect=self._connect_checksum_job)
+        self._runner.start(CHECKSUM_JOB, partial(checksum_inputs, paths), connect=self._connect_checksum_job)
 
     def _connect_checksum_job(self, signals) -> None:
         signals.succeeded.connect(self._on_checksums_computed)
@@ -396,19 +389,6 @@ class ProjectController(QObject):
             claimed.update(f"{prefix}/{name}" for name in mine)
             set_(mine)
         self._unclaimed_results = {k: v for k, v in results.items() if k not in claimed}
-
-
-def _fingerprint(path: str) -> tuple:
-    """Names, sizes and modification times below ``path`` (cheap: no file is read)."""
-    if os.path.isfile(path):
-        st = os.stat(path)
-        return ((os.path.basename(path), st.st_size, st.st_mtime_ns),)
-    rows = []
-    for folder, _dirs, files in os.walk(path):
-        for name in files:
-            st = os.stat(os.path.join(folder, name))
-            rows.append((os.path.relpath(os.path.join(folder, name), path), st.st_size, st.st_mtime_ns))
-    return tuple(sorted(rows))
 
 
 def _autosave_dir(settings: QSettings) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from analysis import project as pj
+from analysis.cancel import CancelToken, ProgressFn
 from analysis.errors import InputError
 
 
@@ -53,3 +54,27 @@ def ask_for_missing(ref: pj.InputRef, parent: QWidget) -> str:
     if not where:
         raise InputError(ref.path, f"the project's {ref.role} input is missing")
     return where
+
+
+def fingerprint(path: str) -> tuple:
+    """Names, sizes and modification times below ``path`` (cheap: no file is read)."""
+    if os.path.isfile(path):
+        st = os.stat(path)
+        return ((os.path.basename(path), st.st_size, st.st_mtime_ns),)
+    rows = []
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            st = os.stat(os.path.join(folder, name))
+            rows.append((os.path.relpath(os.path.join(folder, name), path), st.st_size, st.st_mtime_ns))
+    return tuple(sorted(rows))
+
+
+
+def checksum_inputs(paths: list[str], progress: ProgressFn, cancel: CancelToken) -> dict:
+    """{(path, fingerprint): (sha256, size_bytes)} for every path (a job's work function)."""
+    sums = {}
+    for i, path in enumerate(paths):
+        cancel.raise_if_cancelled()
+        sums[(path, fingerprint(path))] = pj.input_checksum(path)
+        progress(i + 1, len(paths))
+    return sums
