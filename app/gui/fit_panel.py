@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 
-from PySide6.QtCore import QSignalBlocker, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QScrollArea, QSpinBox,
                                QToolButton, QVBoxLayout, QWidget)
@@ -72,7 +72,10 @@ class FitPanel(QDockWidget):
         scroll = QScrollArea()   # the dock may be short on a small screen: scroll rather than squeeze
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
+        # as wide as the settings need (they never scroll sideways), plus room for the vertical scroll bar
+        scroll.setMinimumWidth(body.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         self.setWidget(scroll)
         controller.windows_changed.connect(self._on_windows_changed)
         controller.selection_changed.connect(self._on_selection_changed)
@@ -323,10 +326,6 @@ class FitPanel(QDockWidget):
         c.start_scan = None if self.start_spin.value() < 0 else self.start_spin.value()
         c.fit_whole_series()
 
-    def sizeHint(self):  # noqa: N802 - Qt override
-        hint = super().sizeHint()
-        hint.setWidth(max(hint.width(), 380))
-        return hint
 
 
 __all__ = ["FitPanel", "describe_window", "parse_peaks"]

@@ -25,6 +25,8 @@ X_AXES = {"scan": "Scan", "time_h": "Time (h)", "voltage": "Voltage (V)"}
 SUSPECT_FLAGS = ("poor_fit", "failed", "at_bound")
 """Flags that earn a point a red ring: the fit did not converge, fits the data poorly, or sits on a bound."""
 FLAG_COLOR = "#ff5a5a"
+MIN_PLOT_HEIGHT_PX = 150
+"""Below this a parameter plot shows little more than its axes."""
 ALL_PEAKS = "all"
 """Peak combo data: ``"all"``, ``"w:<window index>"`` (that window's peaks) or ``"p:<peak index>"``."""
 
@@ -91,6 +93,7 @@ class ParameterView(QWidget):
         self.error_bars: list[pg.ErrorBarItem] = []
         self.flag_marks: list[pg.ScatterPlotItem] = []   # red rings on suspect fits, one item per curve
         self._x = np.zeros(0)
+        self.plot_widget.setMinimumHeight(MIN_PLOT_HEIGHT_PX)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(controls)
