@@ -177,4 +177,5 @@ def find_pattern_regimes(intensity: np.ndarray, times_s: np.ndarray, *, min_regi
     assembly = assemble_regimes(n, cores, labels, [()] * len(cores), ramp, min_regime_scans, lag=lag)
     relabelled = renumber([r.label for r in assembly.regimes])
     regimes = tuple(type(r)(lab, r.first_scan, r.last_scan, r.phases) for r, lab in zip(assembly.regimes, relabelled))
-    return PatternRegimes(Assembly(regimes, assembly.changes), fast.ratio, fast.threshold, lag, fast.dof)
+    return PatternRegimes(Assembly(regimes, assembly.changes, assembly.cores), fast.ratio, fast.threshold, lag,
+                          fast.dof)

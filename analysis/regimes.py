@@ -105,7 +105,7 @@ def fraction_cores(fractions: np.ndarray, errors: np.ndarray, lag: int,
                    false_alarm: float = 1e-4) -> list[tuple[int, int]]:
     """Stable cores: scans outside runs of boundaries whose χ² exceeds its ``false_alarm`` quantile."""
     limit = chi2_dist.isf(false_alarm, df=fractions.shape[1])
-    runs = raised_runs(fraction_statistic(fractions, errors, lag) > limit, max_gap=lag)
+    runs = raised_runs(fraction_statistic(fractions, errors, lag) > limit, max_gap=0)
     slow = fraction_statistic(fractions, errors, SLOW_LAG_FACTOR * lag)
     runs = add_slow_changes(runs, slow, slow > limit, SLOW_LAG_FACTOR * lag)
     return cores_between(fractions.shape[0], runs)
@@ -135,10 +135,12 @@ def _merge_same(cores: list, labels: list, phases: list) -> tuple[list, list, li
 
 @dataclass(frozen=True)
 class Assembly:
-    """Regimes in order and the changes between them (``changes[k]`` leads from regime k to k+1)."""
+    """Regimes in order and the changes between them (``changes[k]`` leads from regime k to k+1);
+    ``cores`` (parallel to regimes) are the unchanged scan ranges each regime grew from."""
 
     regimes: tuple[Regime, ...]
     changes: tuple[Change, ...]
+    cores: tuple[tuple[int, int], ...] = ()
 
 
 LabelFn = Callable[[tuple[int, int]], tuple[str, tuple[str, ...]]]
@@ -190,7 +192,7 @@ def assemble_regimes(n_scans: int, cores: list[tuple[int, int]], labels: list[st
     starts = [0] + [c.end + 1 for c in changes]
     ends = [c.onset - 1 for c in changes] + [n_scans - 1]
     regimes = tuple(Regime(lab, s, max(e, s), ph) for lab, s, e, ph in zip(labels, starts, ends, phases))
-    return Assembly(regimes=regimes, changes=tuple(changes))
+    return Assembly(regimes=regimes, changes=tuple(changes), cores=tuple(cores))
 
 
 def _clip(change: Change, lo: int = -1 << 30, hi: int = 1 << 30) -> Change:
@@ -239,9 +241,8 @@ def drop_midway_regimes(assembly_fn: Callable[[list], Assembly], cores: list, ti
         if not weak:
             return assembly
         k = min(weak)[1]
-        mid = (regs[k].first_scan + regs[k].last_scan) // 2
-        cores = [c for c in cores if not (regs[k].first_scan <= c[0] and c[1] <= regs[k].last_scan)]
-        cores = [c for c in cores if not (c[0] <= mid <= c[1])]
+        drop = assembly.cores[k]  # may be several merged cores: drop every core inside it
+        cores = [c for c in cores if not (drop[0] <= c[0] and c[1] <= drop[1])]
 
 
 def detect_fraction_regimes(fractions: np.ndarray, errors: np.ndarray, names: Sequence[str],

@@ -9,7 +9,11 @@ A trial succeeds when the regime sequence is right (phase sets per regime for th
 the pattern of repeated "unknown k" names for the pattern path), there is one event per true
 event, and every onset is within 3 scans of the truth. Prints success rates and onset errors.
 
-    python benchmarks/bench_transitions.py [n_trials] [seed]
+    python benchmarks/bench_transitions.py [n_trials] [seed] [n_full]
+
+``n_full`` (default 0) more trials run the full path: whole-pattern decomposition
+(:mod:`analysis.pattern_decomposition`, slow: ~0.5–1.5 s per scan) into the scenario's phases
+plus the cell parts, then :func:`detect_transitions_from_decomposition`; 40–80 scans each.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import numpy as np
 from analysis import axis as ax
 from analysis.simulation import simulate
 from analysis.simulation_scenarios import scenarios
-from analysis.transitions import detect_regimes_from_patterns, detect_transitions
+from analysis.pattern_decomposition import candidate_phases, decompose_series
+from analysis.transitions import detect_regimes_from_patterns, detect_transitions, detect_transitions_from_decomposition
 
 SHORT = {"spinel": "S", "tunnel": "T"}
 ONSET_TOLERANCE_SCANS = 3
@@ -105,6 +110,22 @@ def summarize(trials: list[dict]) -> None:
               f"patterns {sum(t['ok_p'] for t in ts):3d} ok")
 
 
+def run_full_trial(rng: np.random.Generator, names: list[str]) -> tuple[bool, list[int], str, str, float]:
+    name = str(rng.choice([n for n in names if n != "p2_z"]))
+    settings = draw_settings(rng)
+    settings["n_scans"] = int(rng.integers(40, 81))
+    settings.pop("missing_scan", None)
+    sim = simulate(scenarios()[name](), **settings)
+    t0 = time.perf_counter()
+    decomposition = decompose_series(sim.series, candidate_phases(list(sim.truth.phases)))
+    result = detect_transitions_from_decomposition(sim.series, decomposition, voltage=sim.truth.voltage_V)
+    renamed = result.sequence
+    for long, short in SHORT.items():
+        renamed = renamed.replace(long, short)
+    ok, errors = score(type(result)(**{**result.__dict__, "sequence": renamed}), sim.truth, True)
+    return ok, errors, renamed, sim.truth.sequence, time.perf_counter() - t0
+
+
 def main() -> None:
     n_trials = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     rng = np.random.default_rng(int(sys.argv[2]) if len(sys.argv) > 2 else 2026)
@@ -121,6 +142,12 @@ def main() -> None:
                   f"    fractions{' ok ' if t['ok_f'] else ' BAD'} {t['seq_f']} {t['err_f']}\n"
                   f"    patterns {' ok ' if t['ok_p'] else ' BAD'} {t['seq_p']} {t['got_p']}")
     summarize(trials)
+    n_full = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    full = [run_full_trial(rng, names) for _ in range(n_full)]
+    for ok, errors, got, want, seconds in full:
+        print(f"  full path {'ok ' if ok else 'BAD'} {got}  (truth {want}) onset errors {errors} {seconds:.0f} s")
+    if full:
+        print(f"full path (decomposition)    success {sum(f[0] for f in full)}/{len(full)}")
 
 
 if __name__ == "__main__":
