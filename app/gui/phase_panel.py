@@ -109,9 +109,9 @@ class PhasePanel(QDockWidget):
             names = sorted(model.library, key=lambda n: (model.library[n].kind != "cathode", n.lower()))
             for name in names:
                 phase = model.library[name]
-                item = QListWidgetItem(_swatch(phase_color(name)), f"{name}   {phase.description}".rstrip())
+                item = QListWidgetItem(_swatch(phase_color(name)), name if phase.kind == "cathode" else f"{name}  (cell)")
                 item.setData(Qt.ItemDataRole.UserRole, name)
-                item.setToolTip(phase.provenance or phase.description or name)
+                item.setToolTip("\n".join(t for t in (phase.description, phase.provenance) if t) or name)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Checked if name in model.shown else Qt.CheckState.Unchecked)
                 self.phase_list.addItem(item)

@@ -109,18 +109,21 @@ class PhasePlotView(QWidget):
         for combo, items in ((self.quantity_combo, QUANTITIES), (self.x_combo, X_AXES)):
             for key, label in items.items():
                 combo.addItem(label, key)
-        self.quantity_combo.setCurrentIndex(self.quantity_combo.findData("c"))
+        # c/n compares phases of different stackings on one scale (P2 c ≈ 11 Å, O3 c ≈ 16 Å)
+        self.quantity_combo.setCurrentIndex(self.quantity_combo.findData("d_int"))
+        self.key_label = QLabel()   # coloured phase names: a legend that never covers the data
         controls = QHBoxLayout()
         for title, combo in (("Quantity", self.quantity_combo), ("against", self.x_combo)):
             controls.addWidget(QLabel(title))
             controls.addWidget(combo)
+        controls.addSpacing(16)
+        controls.addWidget(self.key_label)
         controls.addStretch(1)
         self.plot_widget = pg.PlotWidget(background=PLOT_BACKGROUND)
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.15)
         for side in ("left", "bottom"):
             self.plot_item.getAxis(side).enableAutoSIPrefix(False)
-        self.legend = self.plot_item.addLegend(offset=(-10, 10), labelTextSize="8pt")
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(CURSOR_COLOR, width=1))
         self.plot_item.addItem(self.marker, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -148,6 +151,12 @@ class PhasePlotView(QWidget):
             return np.asarray(volts, dtype=float)
         return np.arange(self._session.series.n_scans, dtype=float)
 
+    def scan_x(self) -> np.ndarray:
+        """Each scan's x for the event overlay: index or hours; none against voltage (not monotonic)."""
+        if self._session.series is None or self.x_combo.currentData() == "voltage":
+            return np.zeros(0)
+        return self.x_values()
+
     def shown_phases(self) -> list[str]:
         result = self._session.analysis_result
         return [] if result is None or result.decomposition is None else result.present_phases()
@@ -166,19 +175,20 @@ class PhasePlotView(QWidget):
     def redraw(self, *_args) -> None:
         for item in [*self.curves.values(), *self.error_bars.values()]:
             self.plot_item.removeItem(item)
-        self.legend.clear()
         self.curves, self.error_bars = {}, {}
         names = self.shown_phases()
         series = self._session.series
         if not names or series is None or self._session.analysis_result.decomposition.fraction.shape[0] != series.n_scans:
             self._x = np.zeros(0)
             self.marker.setVisible(False)
+            self.key_label.clear()
             return
         quantity = self.quantity_combo.currentData()
         values, errors = phase_quantity(self._session.analysis_result.decomposition, names, quantity, self.library)
         self._x = x = self.x_values()
         for j, name in enumerate(names):
             self._draw_phase(name, x, values[:, j], errors[:, j])
+        self.key_label.setText("   ".join(f"<b style='color:{phase_color(n)}'>{n}</b>" for n in names))
         self.plot_item.setLabel("left", QUANTITIES[quantity])
         self.plot_item.setLabel("bottom", X_AXES[self.x_combo.currentData()])
         self._on_scan_changed(self._session.current_scan)

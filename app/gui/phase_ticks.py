@@ -188,7 +188,7 @@ class PhaseTickOverlay(QObject):
                 ys = np.tile([lo, hi], x.size)
                 pen = pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine)
                 line = pg.PlotCurveItem(xs, ys, connect="pairs", pen=pen)
-                line.setOpacity(0.55)
+                line.setOpacity(0.45)
                 line.setZValue(4)
                 self._map_plot.addItem(line, ignoreBounds=True)
                 self.map_lines[name] = line

@@ -170,6 +170,8 @@ def install_phase_tools(window: "MainWindow") -> PhaseTools:
     controller.sequence_changed.connect(tools._on_sequence_changed)
     status.cancel_requested.connect(controller.cancel)
     tools.plots.scan_requested.connect(session.set_current_scan)
+    overlay = window.event_controller.attach_plot(tools.plots.plot_item, "x", tools.plots.scan_x)
+    tools.plots.x_combo.currentIndexChanged.connect(overlay.redraw)
     tools.panel.edit_requested.connect(tools.edit_phase)
     tools.panel.reload_requested.connect(tools.reload_library)
     window.project.register_results(RESULTS_PREFIX, lambda: analysis_arrays(session.analysis_result),

@@ -149,6 +149,7 @@ def test_analysis_survives_the_project_arrays(window):
     again = analysis_from_arrays(analysis_arrays(restored))   # saving a reopened project keeps it
     np.testing.assert_array_equal(again.decomposition.fraction, result.decomposition.fraction)
     window.session.set_analysis_result(restored)
+    choose(window.phase_tools.plots.quantity_combo, "c")
     np.testing.assert_array_equal(window.phase_tools.plots.curves["P2"].getData()[1],
                                   phase_quantity(result.decomposition, ["P2"], "c")[0][:, 0])
 
