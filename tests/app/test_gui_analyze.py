@@ -82,3 +82,32 @@ def test_cancel_keeps_the_previous_result(window, qtbot):
     assert window.session.analysis_result is previous
     assert window.session.events.events() == before
     assert window.phase_tools.sequence_label.text() == previous.sequence
+
+
+def test_dialog_settings_reach_the_run(window, monkeypatch):
+    """Analysis → Analyze… asks for settings; all cathodes ticked means "the whole library" (None)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDialog
+
+    from app.gui.analysis_controller import AnalysisDialog
+
+    controller = window.phase_tools.controller
+    started = []
+    monkeypatch.setattr(controller, "analyze", started.append)
+
+    def accept_with_o3_unticked(dialog):
+        items = [dialog.phase_list.item(i) for i in range(dialog.phase_list.count())]
+        next(i for i in items if i.text() == "O3").setCheckState(Qt.CheckState.Unchecked)
+        dialog.kalpha2_combo.setCurrentIndex(dialog.kalpha2_combo.findText("off"))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(AnalysisDialog, "exec", lambda self: QDialog.DialogCode.Accepted)
+    controller.analyze_action.trigger()
+    assert started[-1].phases is None and started[-1].kalpha2 is None
+    assert started[-1].parasitic == ("Al", "Be", "BeO") and started[-1].windows == ()
+    assert started[-1].fit_peaks   # no fitting-panel windows: automatic windows
+    monkeypatch.setattr(AnalysisDialog, "exec", accept_with_o3_unticked)
+    controller.analyze_action.trigger()
+    cathodes = [n for n, p in controller.library.items() if p.kind == "cathode"]
+    assert started[-1].phases == tuple(n for n in cathodes if n != "O3")
+    assert started[-1].kalpha2 is False
