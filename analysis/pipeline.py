@@ -135,6 +135,8 @@ def _decompose(series: ScanSeries, settings: AnalysisSettings, kalpha2: bool, pr
     wl = series.wavelength_A
     profile = ProfileSettings(wavelength_A=wl, kalpha2=kalpha2) if is_lab_cu(wl) or kalpha2 \
         else ProfileSettings.synchrotron(wl)
+    # Every candidate on every scan: a sparse screening pass first was 2× faster on the sample
+    # but let look-alikes (P3'' beside P3) into the full pass and invented a regime.
     phases = candidate_phases(settings.phases, parasitic=settings.parasitic)
     return decompose_series(series, phases, DecompositionSettings(profile=profile),
                             progress=_stage_progress(progress, "phases"), cancel=cancel)
