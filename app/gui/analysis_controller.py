@@ -107,6 +107,7 @@ class AnalysisController(QObject):
         self.library = library
         self.last_settings = AnalysisSettings()
         self._series = None   # the series of the running job
+        self._result_series = None   # the series the session's analysis result belongs to
         self.analyze_action = QAction("&Analyze…", self)
         self.analyze_action.setShortcut(QKeySequence("Ctrl+R"))
         self.analyze_action.setToolTip("Phases, transitions and peak fits of the whole series (Ctrl+R)")
@@ -186,16 +187,12 @@ class AnalysisController(QObject):
 
     @Slot(object)
     def _on_series_changed(self, series) -> None:
+        """Other data: the previous result no longer applies (a project sets its own afterwards)."""
         self.analyze_action.setEnabled(series is not None)
-        result = self._session.analysis_result
-        if result is not None and (series is None or _n_scans(result) != series.n_scans):
+        if self._session.analysis_result is not None and series is not self._result_series:
             self._session.set_analysis_result(None)
 
     @Slot(object)
     def _on_analysis_changed(self, result) -> None:
+        self._result_series = None if result is None else self._session.series
         self.sequence_changed.emit("" if result is None else result.sequence)
-
-
-def _n_scans(result: AnalysisResult) -> int:
-    dec = result.decomposition
-    return -1 if dec is None else int(dec.fraction.shape[0])

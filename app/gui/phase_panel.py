@@ -109,7 +109,8 @@ class PhasePanel(QDockWidget):
             names = sorted(model.library, key=lambda n: (model.library[n].kind != "cathode", n.lower()))
             for name in names:
                 phase = model.library[name]
-                item = QListWidgetItem(_swatch(phase_color(name)), name if phase.kind == "cathode" else f"{name}  (cell)")
+                text = name if phase.kind == "cathode" else f"{name}  (cell)"
+                item = QListWidgetItem(_swatch(phase_color(name)), text)
                 item.setData(Qt.ItemDataRole.UserRole, name)
                 item.setToolTip("\n".join(t for t in (phase.description, phase.provenance) if t) or name)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

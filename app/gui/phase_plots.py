@@ -178,7 +178,8 @@ class PhasePlotView(QWidget):
         self.curves, self.error_bars = {}, {}
         names = self.shown_phases()
         series = self._session.series
-        if not names or series is None or self._session.analysis_result.decomposition.fraction.shape[0] != series.n_scans:
+        result = self._session.analysis_result
+        if not names or series is None or result.decomposition.fraction.shape[0] != series.n_scans:
             self._x = np.zeros(0)
             self.marker.setVisible(False)
             self.key_label.clear()

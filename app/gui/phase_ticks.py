@@ -175,7 +175,8 @@ class PhaseTickOverlay(QObject):
         x = self._to_series_x(refl.two_theta_deg)
         color = phase_color(name)
         tips = [f"{name}  {hkl_text(refl, k)}" for k in range(len(refl))]
-        item = pg.ScatterPlotItem(x=x, y=np.zeros_like(x), symbol="|", size=TICK_SIZE_PX, pen=pg.mkPen(color, width=1.6),
+        item = pg.ScatterPlotItem(x=x, y=np.zeros_like(x), symbol="|", size=TICK_SIZE_PX,
+                                  pen=pg.mkPen(color, width=1.6),
                                   brush=pg.mkBrush(color), data=tips, hoverable=True, tip=_tip, pxMode=True)
         item.setZValue(5)
         self._pattern_plot.addItem(item)

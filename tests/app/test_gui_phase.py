@@ -161,3 +161,10 @@ def test_project_file_holds_the_analysis(window, tmp_path):
     restored = analysis_from_arrays(mine)
     assert restored.sequence == window.result.sequence
     np.testing.assert_array_equal(restored.decomposition.cells, window.result.decomposition.cells)
+
+
+def test_other_data_clear_the_analysis(window):
+    series = window.session.series
+    window.session.set_series(series.subset(np.arange(series.n_scans)), "same scans, other data")
+    assert window.session.analysis_result is None
+    assert window.phase_tools.plots.curves == {} and window.phase_tools.sequence_label.text() == ""
