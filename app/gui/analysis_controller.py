@@ -35,7 +35,8 @@ def _checklist(names: list[str], checked: set[str]) -> QListWidget:
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked if name in checked else Qt.CheckState.Unchecked)
         widget.addItem(item)
-    widget.setMaximumHeight(min(22 * len(names) + 6, 170))
+    rows = max(len(names), 1)
+    widget.setFixedHeight(min(widget.sizeHintForRow(0) * rows + 2 * widget.frameWidth() + 2, 320))
     return widget
 
 

@@ -14,7 +14,7 @@ from typing import Optional
 
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QHeaderView, QLineEdit, QMessageBox, QPushButton, QSpinBox, QTableWidget,
+                               QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from analysis import crystallography as cr
@@ -92,12 +92,16 @@ class PhaseEditorDialog(QDialog):
                               ("Space group number", self.sg_number), ("Space group symbol", self.sg_symbol),
                               ("Layers per cell", self.layers_spin)):
             form.addRow(label, widget)
+        header = QHBoxLayout()
+        for text in ("value", "plausible min", "plausible max"):
+            header.addWidget(QLabel(text))
+        form.addRow("Cell (Å, °)", header)
         for p in cr.CELL_PARAMETERS:
             row = QHBoxLayout()
             lo, hi = self.range_spins[p]
             for widget in (self.cell_spins[p], lo, hi):
                 row.addWidget(widget)
-            form.addRow(f"{p}   (value, plausible min, max)", row)
+            form.addRow(p, row)
         add, remove = QPushButton("Add reflection"), QPushButton("Remove reflection")
         add.clicked.connect(self._on_add_row)
         remove.clicked.connect(self._on_remove_row)
@@ -119,6 +123,7 @@ class PhaseEditorDialog(QDialog):
         d = self._base
         self.name_edit.setText(d.get("name", ""))
         self.description_edit.setText(d.get("description", ""))
+        self.description_edit.setCursorPosition(0)
         self.kind_combo.setCurrentText(d.get("kind", "cathode"))
         self.system_combo.setCurrentText(d.get("system", "hexagonal"))
         self.sg_number.setValue(int(d.get("space_group", {}).get("number", 0)))
