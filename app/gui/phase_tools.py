@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel
 
 from analysis.errors import InputError
+from analysis.phase_library import load_library
 from analysis.pipeline import result_arrays
 
 from .analysis_controller import AnalysisController
@@ -97,7 +98,6 @@ class PhaseTools(QObject):
             library = load_user_library()
         except InputError as exc:   # a broken user file must not stop the window from opening
             window.status.showMessage(str(exc), 15000)
-            from analysis.phase_library import load_library
             library = load_library()
         self.model = PhaseTickModel(library, self)
         self.ticks = PhaseTickOverlay(session, self.model, window.pattern_view.plot_item,
