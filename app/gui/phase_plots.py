@@ -65,14 +65,16 @@ def phase_quantity(decomposition, names: list[str], quantity: str,
                    library: Optional[dict] = None) -> tuple[np.ndarray, np.ndarray]:
     """(values, errors), both (n_scans, len(names)), of ``quantity`` (a key of :data:`QUANTITIES`).
 
-    Cell quantities are NaN where the phase is not located. Volume change is in % of the phase's
+    Every quantity, the fraction too, is NaN where the phase is not located (a gap, where the
+    decomposition reports fraction 0 for an absent phase). Volume change is in % of the phase's
     volume at the first scan where it is located. d_int = c / layers per cell (NaN if unknown).
     """
     cols = [decomposition.phases.index(n) for n in names]
-    if quantity == "fraction":
-        return (np.asarray(decomposition.fraction, dtype=float)[:, cols],
-                np.asarray(decomposition.fraction_err, dtype=float)[:, cols])
     cells = np.asarray(decomposition.cells, dtype=float)[:, cols, :]
+    if quantity == "fraction":
+        located = np.isfinite(cells[..., 2])
+        return (np.where(located, np.asarray(decomposition.fraction, dtype=float)[:, cols], np.nan),
+                np.where(located, np.asarray(decomposition.fraction_err, dtype=float)[:, cols], np.nan))
     errs = np.nan_to_num(np.asarray(decomposition.cell_err, dtype=float)[:, cols, :])
     if quantity in ("a", "c"):
         k = 0 if quantity == "a" else 2
