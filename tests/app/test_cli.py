@@ -97,3 +97,31 @@ def test_fit_bad_window_names_the_option(tmp_path, capsys, window):
     _write_folder(tmp_path / "series")
     assert main(["fit", str(tmp_path / "series"), "--window", window, "--out", str(tmp_path / "o")]) == 2
     assert "--window" in capsys.readouterr().err
+
+
+def test_figure_from_a_project_draws_its_events(tmp_path):
+    from analysis.events import Event
+    from analysis.project import Project, make_input_ref, save_project
+
+    _write_folder(tmp_path / "series")
+    project_path = tmp_path / "run.oxrd"
+    events = (Event(1, 2, label="P2 → O2", source="manual"),)
+    save_project(project_path, Project(inputs=(make_input_ref(tmp_path / "series", "patterns", project_path),),
+                                       settings={"clock_offset_s": 0.0}, events=events))
+    out = tmp_path / "fig.svg"
+    assert main(["figure", str(project_path), "-o", str(out), "--window", "15:25"]) == 0
+    assert "P2 → O2" in out.read_text(encoding="utf-8")
+
+
+def test_figure_from_a_project_with_a_missing_input_names_it(tmp_path, capsys):
+    import shutil
+
+    from analysis.project import Project, make_input_ref, save_project
+
+    _write_folder(tmp_path / "series")
+    project_path = tmp_path / "run.oxrd"
+    save_project(project_path, Project(inputs=(make_input_ref(tmp_path / "series", "patterns", project_path),)))
+    shutil.rmtree(tmp_path / "series")
+    assert main(["figure", str(project_path), "-o", str(tmp_path / "f.png")]) == 2
+    err = capsys.readouterr().err
+    assert "run.oxrd" in err and "series" in err and "not found" in err
