@@ -21,6 +21,7 @@ from .export_controller import ExportController
 from .fit_controller import FitController
 from .fit_overlay import FitOverlay
 from .fit_panel import FitPanel
+from .indexing_panel import install_indexing
 from .info_view import ScanInfoView
 from .jobs import JobRunner
 from .load_controller import LoadController
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self._build_fitting()
         self._connect_events_and_project_to_fitting()
         self.phase_tools = install_phase_tools(self)   # Analyze, phases dock, phase plots
+        self.indexing_panel = install_indexing(self)   # peak indexing and cells from the peak fits
         self.addToolBar(self.toolbar)
         self.addToolBar(self.echem_toolbar)
         self._connect()

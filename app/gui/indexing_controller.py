@@ -1,0 +1,149 @@
+"""Peak indexing in the GUI: the session's series peak fit → (phase, hkl) of every fitted peak and
+the cells refined from them, as a background job; the user's overrides, applied on every re-run.
+
+Data flow: the Indexing dock asks for a run or an override; the controller runs
+:func:`analysis.peak_indexing_run.index_and_fit_lattices` on the current ``session.fit_result``
+with the phases of ``phase_source()`` and keeps the outcome (:attr:`table`, :attr:`lattice`,
+:attr:`summary`) for the views, with :attr:`indexed` the fit result it belongs to. A new peak
+fit (or none) clears the outcome; the overrides stay while the peak numbering is unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from analysis.indexing import ManualAssignment
+from analysis.peak_indexing_run import index_and_fit_lattices, summarize_peaks
+from analysis.phase_library import Phase
+
+from .error_dialog import describe_failure
+from .jobs import JobRunner
+from .session import Session
+
+INDEX_JOB = "peak_indexing"
+
+
+class IndexingController(QObject):
+    """Owns the ``peak_indexing`` job, its options and the user's overrides.
+
+    Signals: ``results_changed()`` (table, lattice and summary replaced or cleared),
+    ``overrides_changed()``, ``busy_changed(bool)``, ``progressed(done, total)``,
+    ``message(text, ms)``, ``failed(text)``.
+    """
+
+    results_changed = Signal()
+    overrides_changed = Signal()
+    busy_changed = Signal(bool)
+    progressed = Signal(int, int)
+    message = Signal(str, int)
+    failed = Signal(str)
+
+    def __init__(self, session: Session, runner: JobRunner, phase_source: Callable[[], Sequence[Phase]],
+                 parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self._session, self._runner, self._phase_source = session, runner, phase_source
+        self.zero_shift = False
+        self.displacement = False
+        self.manual: dict[int, ManualAssignment] = {}   # global peak index → the user's entry
+        self.indexed = None                              # the fit result the outcome belongs to
+        self.table = None
+        self.lattice: dict = {}
+        self.summary: list = []
+        self.phase_names: tuple[str, ...] = ()
+        runner.busy_changed.connect(self._on_busy_changed)
+        session.fit_result_changed.connect(self._on_fit_result_changed)
+
+    def can_run(self) -> bool:
+        result = self._session.fit_result
+        return result is not None and bool(self._wavelength_A(result))
+
+    def _wavelength_A(self, result) -> Optional[float]:
+        series = self._session.series
+        return result.wavelength_A or (series.wavelength_A if series is not None else None)
+
+    # -- running ------------------------------------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        """Index the session's peak fit in the background (nothing happens without one)."""
+        result = self._session.fit_result
+        if result is None:
+            self.message.emit("Fit peaks over the series first (Fitting dock)", 5000)
+            return
+        wavelength_A = self._wavelength_A(result)
+        if not wavelength_A:
+            self.message.emit("Indexing needs the wavelength of the series", 5000)
+            return
+        phases = list(self._phase_source())
+        if not phases:
+            self.message.emit("No phases to index with: tick phases in the Phases dock", 5000)
+            return
+        manual, zero, disp = tuple(self.manual.values()), self.zero_shift, self.displacement
+
+        def work(progress, cancel):
+            table, lattice = index_and_fit_lattices(result, phases, wavelength_A, manual=manual, zero_shift=zero,
+                                                    displacement=disp, progress=progress, cancel=cancel)
+            return result, tuple(p.name for p in phases), table, lattice
+
+        self._runner.start(INDEX_JOB, work, connect=self._connect_job)
+
+    def _connect_job(self, signals) -> None:
+        signals.succeeded.connect(self._on_succeeded)
+        signals.failed.connect(self._on_failed)
+        signals.progressed.connect(self.progressed)
+
+    @Slot()
+    def cancel(self) -> None:
+        self._runner.cancel(INDEX_JOB)
+
+    # -- overrides ----------------------------------------------------------------------------
+    def set_override(self, peak: int, phase: Optional[str], hkl: Optional[tuple] = None) -> None:
+        """Peak ``peak`` (global index) is (phase, hkl) in every scan; ``phase=None`` excludes it.
+        Re-runs the indexing."""
+        self.manual[int(peak)] = ManualAssignment(int(peak), phase, None if hkl is None else tuple(hkl))
+        self.overrides_changed.emit()
+        self.run()
+
+    def clear_override(self, peak: int) -> None:
+        """Back to the automatic assignment of ``peak``; re-runs the indexing."""
+        if self.manual.pop(int(peak), None) is not None:
+            self.overrides_changed.emit()
+            self.run()
+
+    # -- reactions ----------------------------------------------------------------------------
+    @Slot(object)
+    def _on_succeeded(self, outcome) -> None:
+        result, names, table, lattice = outcome
+        if result is not self._session.fit_result:   # the peak fit changed meanwhile
+            return
+        self.indexed, self.phase_names, self.table, self.lattice = result, names, table, lattice
+        self.summary = summarize_peaks(table, result.center)
+        fitted = [n for n, s in lattice.items() if (s.n_reflections > 0).any()]
+        self.message.emit(f"Indexed {len(self.summary)} peaks; " + (
+            f"cells refined for {', '.join(fitted)}" if fitted else
+            "no phase has enough indexed reflections to refine its cell (free parameters, plus one per "
+            "correction, plus one)"), 8000)
+        self.results_changed.emit()
+
+    @Slot(object)
+    def _on_failed(self, exc: BaseException) -> None:
+        self.failed.emit(describe_failure(exc, "the peak fit").replace("Could not open", "Could not index", 1))
+
+    @Slot(str, bool)
+    def _on_busy_changed(self, kind: str, busy: bool) -> None:
+        if kind == INDEX_JOB:
+            self.busy_changed.emit(busy)
+
+    @Slot(object)
+    def _on_fit_result_changed(self, result) -> None:
+        if result is self.indexed:
+            return
+        previous = self.indexed
+        if result is None or previous is None or result.center.shape[1] != previous.center.shape[1]:
+            if self.manual:
+                self.manual = {}
+                self.overrides_changed.emit()
+        self._runner.cancel(INDEX_JOB)
+        self.indexed, self.table, self.lattice, self.summary = None, None, {}, []
+        self.results_changed.emit()
