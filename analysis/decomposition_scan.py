@@ -23,7 +23,7 @@ from .phase_library import Phase
 class PhaseState:
     """Mutable per-phase state carried from scan to scan: free cell parameters, width, whether the
     phase has been located (a cell found for it) and is refined, and ``memory`` (params, rel_d)
-    from the last scan where it was significant."""
+    from the last scan where it was clearly significant (Δχ² ``memory_gain`` the largest so far)."""
 
     phase: Phase
     params: dict
@@ -32,6 +32,7 @@ class PhaseState:
     per_reflection: bool = False
     refine: bool = True
     memory: Optional[tuple] = None
+    memory_gain: float = 0.0
     _cache: tuple = (None, None)
 
     def raw_columns(self, x_deg: np.ndarray, settings: ProfileSettings, params: dict, rel_d: float,

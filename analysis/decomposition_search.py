@@ -189,3 +189,48 @@ def drop_weak(model: ScanModel, threshold: float) -> bool:
     weakest = min(rises, key=rises.get)
     model.states[weakest].located = False
     return True
+
+
+
+def merge_lookalikes(model: ScanModel, banks: dict, settings, threshold: float, max_nfev: int = 15) -> bool:
+    """Replace two overlapping present cathode phases by one of them placed afresh, if that fits
+    no worse than ``threshold`` in χ².
+
+    A look-alike pair can share one phase's peaks in a wrong local minimum (O3 at a stretched cell
+    beside an O'3 whose seeded cell is off, on the way back from P3): neither alone explains the
+    peaks at its current cell, so :func:`drop_weak` keeps both. For each pair whose weighted
+    profiles overlap (cosine ≥ 0.1), both are removed and each in turn is placed at its best grid
+    cells on the residual (and at its remembered cell) and refined; the best single phase is kept if χ² rises by less than
+    ``threshold`` (or falls). Meant for scans that stay badly fitted. States change only then.
+    """
+    _, chi2, s = residual(model)
+    present = [i for i, v in enumerate(scale_per_state(model, s))
+               if v > 0 and model.states[i].phase.kind == "cathode"]
+    unit = {}
+    for i in present:
+        c = model.project(model.columns(model.states[i])).sum(axis=1)
+        unit[i] = c / max(float(np.linalg.norm(c)), 1e-30)
+    pairs = [(i, j) for i in present for j in present if i < j and float(unit[i] @ unit[j]) >= 0.1]
+    saved = [(st.params, st.rel_d, st.located) for st in model.states]
+    saved_memory = [st.memory for st in model.states]
+    best, best_chi2 = None, chi2 + threshold
+    for i, j in pairs:
+        for keep in (i, j):
+            model.states[i].located = model.states[j].located = False
+            r = residual(model)[0]
+            gains = banks[keep].gains(model, r)
+            starts = [(banks[keep].params[g], None) for g in np.argsort(gains)[::-1][:3]]
+            for start in starts + ([saved_memory[keep]] if saved_memory[keep] is not None else []):
+                _place(model.states[keep], *start)
+                refine_scan(model, [keep], settings.refine_cells, settings.refine_widths, max_nfev)
+                trial = residual(model)[1]
+                if trial < best_chi2:
+                    best_chi2 = trial
+                    best = [(st.params, st.rel_d, st.located) for st in model.states]
+            for st, (params, rel_d, located) in zip(model.states, saved):
+                st.params, st.rel_d, st.located = params, rel_d, located
+    if best is None:
+        return False
+    for st, (params, rel_d, located) in zip(model.states, best):
+        st.params, st.rel_d, st.located = params, rel_d, located
+    return True

@@ -30,9 +30,14 @@ import numpy as np
 from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
 from .decomposition_profiles import ProfileSettings, chebyshev_basis, phase_cell
 from .decomposition_scan import ZERO, PhaseState, ScanModel, delta_chi2, refine_scan, scan_solution
-from .decomposition_search import drop_weak, locate_phases, make_bank, residual, scale_per_state, swap_lookalikes
+from .decomposition_search import (drop_weak, locate_phases, make_bank, merge_lookalikes, residual,
+                                   scale_per_state, swap_lookalikes)
 from .phase_library import Phase, load_library
 from .series import ScanSeries
+
+
+MEMORY_REL_GAIN = 0.1
+"""A phase's cell is remembered from a scan where its Δχ² is at least this share of its largest so far."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,8 @@ def _initial_states(phases: Sequence[Phase], settings: DecompositionSettings) ->
 def _fit_scan(model: ScanModel, banks: dict, settings: DecompositionSettings) -> dict:
     """Locate, swap look-alikes, refine, locate again (a refined fit can reveal a weak phase), then
     drop cathode phases that do not improve the fit and refine once more if any went. A scan still
-    fitted worse than ``recheck_chi2_red`` gets its present phases re-searched on the grid too.
+    fitted worse than ``recheck_chi2_red`` gets its present phases re-searched on the grid too, and
+    if it stays so, overlapping pairs of present phases are tried as one phase placed afresh.
     Returns the parameter errors of the last refinement."""
     locate_phases(model, banks, settings)
     swap_lookalikes(model, banks, settings)
@@ -129,6 +135,10 @@ def _fit_scan(model: ScanModel, banks: dict, settings: DecompositionSettings) ->
     if chi2 / max(dof, 1) > settings.recheck_chi2_red:
         swap_lookalikes(model, banks, settings, include_self=True)
         errors = _refine_locate_drop(model, banks, settings)
+        _, chi2, s = residual(model)
+        if chi2 / max(dof, 1) > settings.recheck_chi2_red and \
+                merge_lookalikes(model, banks, settings, settings.keep_min_delta_chi2):
+            errors = _refine_locate_drop(model, banks, settings)
     return errors
 
 
@@ -213,11 +223,14 @@ def _cell_errors(state: PhaseState, j: int, errors: dict) -> np.ndarray:
 
 def _drop_insignificant(states: list[PhaseState], delta_chi2: np.ndarray, threshold: float) -> None:
     """Unlocate cathode phases that no longer improve the fit: a cell refined on noise drifts and
-    would be a bad start when the phase returns. The cell it had when last significant is kept as
-    ``memory``, which :func:`locate_phases` tries next to the grid."""
+    would be a bad start when the phase returns. The cell it had when last clearly significant is
+    kept as ``memory``, which :func:`locate_phases` tries next to the grid; "clearly": Δχ² at least
+    :data:`MEMORY_REL_GAIN` of the largest so far, so a faint trace fitted at a wrong cell (a phase
+    about to return) does not overwrite the cell it had as a major phase."""
     for st, gain in zip(states, delta_chi2):
         if st.located and st.phase.kind == "cathode" and gain >= threshold:
-            st.memory = (dict(st.params), st.rel_d)
+            if gain >= MEMORY_REL_GAIN * st.memory_gain:
+                st.memory, st.memory_gain = (dict(st.params), st.rel_d), max(st.memory_gain, float(gain))
         elif st.located and st.phase.kind == "cathode":
             st.located = False
             st.params = {k: getattr(st.phase.cell, k) for k in st.phase.free_parameters} if st.phase.cell else {}
