@@ -50,6 +50,16 @@ def index_and_fit_lattices(fit_result, phases: Sequence[Phase], wavelength_A: fl
     return table, lattice
 
 
+def index_analysis_peaks(result, library: dict) -> tuple[AssignmentTable, dict[str, LatticeSeries]]:
+    """:func:`index_and_fit_lattices` on an analysis' peak fit (``result.peaks``, not None) with its
+    present cathode phases and its parasitic phases (``result.settings.parasitic``) from ``library``
+    (name → Phase); ``result.wavelength_A`` must be known. Duck-typed on
+    :class:`analysis.pipeline.AnalysisResult`."""
+    names = [*result.present_phases(), *getattr(result.settings, "parasitic", ())]
+    phases = [library[n] for n in dict.fromkeys(names) if n in library]
+    return index_and_fit_lattices(result.peaks, phases, result.wavelength_A)
+
+
 @dataclass(frozen=True)
 class PeakSummary:
     """One fitted peak over the series: its most frequent assignment.

@@ -85,6 +85,16 @@ def test_index_fills_the_table_and_the_plot_draws_the_lattice_arrays(window, qtb
     np.testing.assert_array_equal(view.curves["P2"].getData()[1], lattice["P2"].parameters["c"])
 
 
+def test_clicking_a_point_selects_its_scan(window, qtbot):
+    panel = window.indexing_panel
+    run_and_wait(qtbot, panel, panel.index_button.click)
+    curve = panel.plot.curves["P2"]
+    with qtbot.waitSignal(window.session.scan_changed, timeout=1000) as blocker:
+        panel.plot._on_points_clicked(curve, [curve.scatter.points()[30]])   # after the OP4 gap
+    assert blocker.args == [30] and window.session.current_scan == 30
+    assert panel.plot.marker.value() == pytest.approx(30.0)
+
+
 def test_overrides_change_the_table_and_the_cells(window, qtbot):
     panel = window.indexing_panel
     run_and_wait(qtbot, panel, panel.index_button.click)
