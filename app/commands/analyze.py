@@ -3,6 +3,8 @@
 DIR/summary.json   n_scans, wavelength, sequence, events (see :func:`analysis.pipeline.summary`)
 DIR/phases.csv     scan,time_s,voltage,phase,fraction,fraction_err,a,c,volume (long format)
 DIR/peaks.csv      per scan per peak fits (and DIR/peaks.h5)
+DIR/lattice.csv    scan,phase,a,a_err,c,c_err,volume,volume_err,volume_change_pct,interlayer_A,n_reflections
+                   (cells from the indexed peak fits; with peak fits and a wavelength)
 DIR/contour.png    the contour map with voltage panel and events
 DIR/analysis.oxrd  the project file (inputs with checksums, settings, results, events)
 """
@@ -94,9 +96,20 @@ def write_outputs(out: Path, series, result, *, inputs, echem=None) -> list[Path
         save_csv(result.peaks, out / "peaks.csv")
         save_hdf5(result.peaks, out / "peaks.h5")
         written += [out / "peaks.csv", out / "peaks.h5"]
+        if result.wavelength_A:
+            written.append(_write_lattice(out / "lattice.csv", result))
     written.append(_write_contour(out / "contour.png", series, result))
     written.append(_write_project(out / "analysis.oxrd", result, inputs=inputs, echem=echem))
     return written
+
+
+def _write_lattice(path: Path, result) -> Path:
+    """Cells refined from the indexed peak fits (present cathode phases; parasitic peaks indexed, left out)."""
+    from analysis.peak_indexing_run import index_analysis_peaks, write_lattice_csv
+    from analysis.phase_library import load_library
+
+    _, lattice = index_analysis_peaks(result, load_library())
+    return write_lattice_csv(path, lattice, result.peaks.scan)
 
 
 def _write_contour(path: Path, series, result) -> Path:
