@@ -77,7 +77,7 @@ class IndexingController(QObject):
             return
         phases = list(self._phase_source())
         if not phases:
-            self.message.emit("No phases to index with: tick phases in the Phases dock", 5000)
+            self.message.emit("No phases to index with: tick phases in the Phases dock (or run Analyze)", 5000)
             return
         manual, zero, disp = tuple(self.manual.values()), self.zero_shift, self.displacement
 

@@ -58,7 +58,8 @@ class IndexingPanel(QDockWidget):
         self.controller = controller
         self.index_button = QPushButton("Index peaks")
         self.index_button.setToolTip("Assign every fitted peak to (phase, hkl) among the phases ticked in the "
-                                     "Phases dock and refine their cells scan by scan")
+                                     "Phases dock (none ticked: the analysis' phases) and refine their cells "
+                                     "scan by scan")
         self.zero_check = QCheckBox("Zero shift")
         self.displacement_check = QCheckBox("Sample displacement")
         self.phases_label = QLabel()
@@ -208,11 +209,20 @@ class IndexingPanel(QDockWidget):
             widget.setEnabled(has_row)
 
 
+def candidate_phases(model, analysis_result) -> list:
+    """The phases to index with: those ticked in the Phases dock (their working cells); with none
+    ticked, the analysis' present cathode phases and its parasitic phases; else none."""
+    names = list(model.shown)
+    if not names and analysis_result is not None:
+        names = [*analysis_result.present_phases(), *getattr(analysis_result.settings, "parasitic", ())]
+    return [model.phase(n) for n in dict.fromkeys(names) if n in model.library]
+
+
 def install_indexing(window: "MainWindow") -> IndexingPanel:
-    """Build the Indexing dock (phases: those ticked in the Phases dock) and wire it into ``window``."""
-    model = window.phase_tools.model
-    controller = IndexingController(window.session, window.runner,
-                                    lambda: [model.phase(n) for n in model.shown], window)
+    """Build the Indexing dock and wire it into ``window`` (phases: :func:`candidate_phases`)."""
+    model, session = window.phase_tools.model, window.session
+    controller = IndexingController(session, window.runner,
+                                    lambda: candidate_phases(model, session.analysis_result), window)
     panel = IndexingPanel(window.session, controller, window)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
     window.tabifyDockWidget(window.phase_tools.panel, panel)

@@ -16,7 +16,7 @@ from analysis.phase_library import load_library
 from analysis.sequential_fit import fit_series
 from analysis.simulation import simulate
 from analysis.simulation_scenarios import get_scenario
-from app.gui.indexing_panel import AUTO, EXCLUDE, parse_hkl
+from app.gui.indexing_panel import AUTO, EXCLUDE, candidate_phases, parse_hkl
 from app.gui.lattice_plot import QUANTITIES, lattice_quantity
 from app.gui.main_window import MainWindow
 from tests.analysis.test_peak_indexing_run import BE_100, P2_002, PHASES, WINDOWS
@@ -160,3 +160,15 @@ def test_a_new_peak_fit_clears_the_indexing(window, qtbot):
                                        ("1 -1 0", (1, -1, 0)), ("1 0", None), ("abc", None)])
 def test_parse_hkl(text, hkl):
     assert parse_hkl(text) == hkl
+
+
+def test_candidate_phases_ticked_else_the_analysis_phases(window):
+    from types import SimpleNamespace
+
+    model = window.phase_tools.model
+    analysis = SimpleNamespace(present_phases=lambda: ["P2", "O3"], settings=SimpleNamespace(parasitic=("Be", "Al")))
+    assert [p.name for p in candidate_phases(model, analysis)] == list(PHASES)     # ticked, in ticking order
+    for name in PHASES:
+        model.set_shown(name, False)
+    assert [p.name for p in candidate_phases(model, analysis)] == ["P2", "O3", "Be", "Al"]
+    assert candidate_phases(model, None) == []
