@@ -94,6 +94,10 @@ class EventOverlay(QObject):
         session.series_changed.connect(self.redraw)
         session.display_changed.connect(self.redraw)
         plot_item.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        # the view goes before its scene deletes the items: take ours out while all still exist
+        # (labelled lines left for the scene's own teardown crashed pyqtgraph now and then)
+        plot_item.getViewWidget().destroyed.connect(self._on_view_destroyed)
+        self._view_alive = True
         self.redraw()
 
     def item(self, event_id: int) -> Optional[pg.GraphicsObject]:
@@ -102,7 +106,15 @@ class EventOverlay(QObject):
 
     # -- store → drawing -------------------------------------------------------------------
     @Slot()
+    def _on_view_destroyed(self, *_args) -> None:
+        self._view_alive = False
+        for event_id in list(self._items):
+            self._drop(event_id)
+
+    @Slot()
     def redraw(self, *_args) -> None:
+        if not self._view_alive:
+            return
         ys = self._coordinates() if self._session.series is not None else np.zeros(0)
         wanted = dict(self._store.items()) if ys.size else {}
         for event_id in [i for i in self._items if i not in wanted]:
