@@ -108,7 +108,8 @@ class EventOverlay(QObject):
     @Slot()
     def _on_view_destroyed(self, *_args) -> None:
         self._view_alive = False
-        for event_id in list(self._items):
+        # when the overlay itself is being torn down first, its attributes may already be gone
+        for event_id in list(getattr(self, "_items", ())):
             self._drop(event_id)
 
     @Slot()
