@@ -6,7 +6,6 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 import app.gui.background_controls as background_controls
@@ -14,7 +13,6 @@ from analysis.background import AnchorPolynomialBackground, ArplsBackground, Sni
 from analysis.cancel import check
 from analysis.series import ScanSeries
 from app.gui.background_controls import BackgroundDialog
-from app.gui.main_window import MainWindow
 from tests.conftest import gaussian
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
@@ -43,15 +41,11 @@ def peaks_on_background(seed=1):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
+def window(main_window):
+    win = main_window()
     win.session.set_scaling("linear")   # the image then holds the intensities themselves (as float32)
     win.session.set_series(peaks_on_background(), "synthetic")
-    yield win
-    win.runner.wait_all()
+    return win
 
 
 def peak_free(x):

@@ -29,16 +29,12 @@ def ramp_echem(current=True) -> EchemData:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
+def window(main_window):
+    win = main_window()
     series, _ = drifting_peak_series(n_scans=N_SCANS, n_points=N_POINTS)
     win.session.set_series(series, "synthetic")
     win.session.set_echem(ramp_echem(), "ramp.csv")
-    yield win
-    win.runner.wait_all()
+    return win
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QInputDialog
 
@@ -12,7 +12,6 @@ from analysis.events import Event
 from app.gui.event_overlay import SOURCE_COLORS
 from app.gui.event_store import NO_SELECTION, EventStore
 from app.gui.events_panel import COLUMNS
-from app.gui.main_window import MainWindow
 from tests.app.test_gui_window import write_xy_folder
 from tests.conftest import drifting_peak_series
 
@@ -96,13 +95,9 @@ def test_reset_clears_history_and_selection(store):
 
 # -- through the window ---------------------------------------------------------------------
 @pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    yield win
-    win.runner.wait_all()
+def window(main_window):
+    win = main_window()
+    return win
 
 
 @pytest.fixture

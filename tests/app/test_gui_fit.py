@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -17,7 +17,6 @@ from analysis.fit_windows import FitWindow, tied
 from analysis.peak_fitting import fit_scan
 from app.gui.fit_controller import FIT_JOB
 from app.gui.fit_window_edits import rebuilt, with_n_peaks, with_peak_added
-from app.gui.main_window import MainWindow
 from tests.app.fit_series_factory import WINDOW_DEG, two_peak_series
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
@@ -29,17 +28,13 @@ JOB_TIMEOUT_MS = 60000
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
+def window(main_window):
+    win = main_window(job_timeout_ms=JOB_TIMEOUT_MS)
     series, centers = two_peak_series()
     win.session.set_series(series, "synthetic")
     win.fitting.workers = 1   # 20 fits run in the job's thread either way; no worker processes in tests
     win.truth = centers
-    yield win
-    win.runner.wait_all(JOB_TIMEOUT_MS)
+    return win
 
 
 def add_two_peak_window(win) -> FitWindow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from analysis import fit_results_io
@@ -13,7 +13,6 @@ from analysis.echem import EchemData
 from analysis.fit_windows import FitWindow
 from analysis.sequential_fit import fit_series
 from app.gui.fit_controller import EXPORT_FILTERS
-from app.gui.main_window import MainWindow
 from app.gui.parameter_view import ALL_PEAKS, QUANTITIES, quantity_values
 from tests.app.fit_series_factory import WINDOW_DEG, two_peak_series
 
@@ -24,11 +23,8 @@ N_SCANS = 20
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
+def window(main_window):
+    win = main_window()
     series, _ = two_peak_series(N_SCANS, absent_scans=ABSENT_SCANS)
     win.session.set_series(series, "synthetic")
     # a record on the same clock: 3.0 V at t = 0 rising 0.1 V per hour
@@ -36,8 +32,7 @@ def window(qtbot, tmp_path):
     win.session.set_echem(EchemData(t_s, 3.0 + t_s / 36000.0, None, None, None, "synthetic"), "synthetic")
     win.result = fit_series(series, [FitWindow(*WINDOW_DEG, peaks=(14.0, 14.8))], workers=1)
     win.session.set_fit_result(win.result)
-    yield win
-    win.runner.wait_all()
+    return win
 
 
 def choose(combo, data) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from analysis import project as pj
-from app.gui.main_window import MainWindow
 from app.gui.phase_plots import QUANTITIES, cell_volume_A3, phase_quantity, volume_error_A3
 from app.gui.phase_tools import analysis_arrays, analysis_from_arrays
 from tests.app.phase_analysis_factory import analysed
@@ -18,19 +17,15 @@ pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateS
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
+def window(main_window, tmp_path, monkeypatch):
     monkeypatch.setenv("OPERANDO_XRD_CONFIG", str(tmp_path / "config"))
     sim, result = analysed()
-    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
+    win = main_window()
     win.session.set_series(sim.series, "simulated")
     win.session.set_echem(sim.echem, "simulated")
     win.session.set_analysis_result(result)
     win.result = result
-    yield win
-    win.runner.wait_all()
+    return win
 
 
 def choose(combo, data) -> None:

@@ -56,14 +56,8 @@ def truth():
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    yield win
-    win.runner.wait_all()
+def window(main_window):
+    return main_window()
 
 
 @pytest.fixture
