@@ -231,17 +231,12 @@ class FitController(QObject):
 
         def work(progress, cancel):
             return series, fit_series(series, windows, progress=progress, cancel=cancel, **kw)
-        self._runner.start(FIT_JOB, work, connect=self._connect_job)
+        self._runner.start(FIT_JOB, work, progressed=self.progressed, succeeded=self._on_succeeded,
+                           failed=self._on_failed, cancelled=self._on_cancelled)
 
     @Slot()
     def cancel(self) -> None:
         self._runner.cancel(FIT_JOB)
-
-    def _connect_job(self, signals) -> None:
-        signals.progressed.connect(self.progressed)
-        signals.succeeded.connect(self._on_succeeded)
-        signals.failed.connect(self._on_failed)
-        signals.cancelled.connect(self._on_cancelled)
 
     @Slot(object)
     def _on_succeeded(self, outcome) -> None:

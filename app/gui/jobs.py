@@ -80,14 +80,19 @@ class JobRunner(QObject):
         self._alive: set[Job] = set()
         self._current: dict[str, Job] = {}
 
-    def start(self, kind: str, work: Work, connect: Optional[Callable[[JobSignals], None]] = None) -> Job:
+    def start(self, kind: str, work: Work, connect: Optional[Callable[[JobSignals], None]] = None,
+              **slots: Callable) -> Job:
         """Cancel the running job of ``kind`` (if any) and start ``work``.
 
-        ``connect(signals)`` is called before the job starts: a fast job can finish before
-        ``start`` returns, and signals emitted before a connection exists are lost.
+        ``slots`` name the receivers of the job's signals (``progressed=``, ``succeeded=``,
+        ``failed=``, ``cancelled=``, ``finished=``); ``connect(signals)`` is for anything more. Both
+        are connected before the job starts: a fast job can finish before ``start`` returns, and
+        signals emitted before a connection exists are lost.
         """
         self.cancel(kind)
         job = Job(kind, work)
+        for name, slot in slots.items():
+            getattr(job.signals, name).connect(slot)
         if connect is not None:
             connect(job.signals)
         job.signals.finished.connect(self._on_job_finished)

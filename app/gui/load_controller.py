@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Optional, Sequence
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -146,14 +147,8 @@ class LoadController(QObject):
         if not request.pattern_paths and not request.echem_path:
             return
         self._request = request
-        self._runner.start(LOAD_JOB, lambda progress, cancel: load_inputs(request, progress, cancel),
-                           connect=self._connect_job)
-
-    def _connect_job(self, signals) -> None:
-        signals.progressed.connect(self.progressed)
-        signals.succeeded.connect(self._on_succeeded)
-        signals.failed.connect(self._on_failed)
-        signals.cancelled.connect(self.cancelled)
+        self._runner.start(LOAD_JOB, partial(load_inputs, request), progressed=self.progressed,
+                           succeeded=self._on_succeeded, failed=self._on_failed, cancelled=self.cancelled)
 
     def cancel(self) -> None:
         self._runner.cancel(LOAD_JOB)
