@@ -6,7 +6,6 @@ import os
 from functools import partial
 from typing import Optional, Sequence
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QSplitter, QWidget
@@ -49,16 +48,6 @@ def local_paths(event: QDropEvent | QDragEnterEvent) -> list[str]:
         return []
     paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
     return paths if len(paths) == len(mime.urls()) else []
-
-
-def parameter_scan_x(session: Session, view: ParameterView) -> np.ndarray:
-    """Each scan's x on the fit-result plot: index or hours; none against voltage (not monotonic)."""
-    key = view.x_combo.currentData()
-    if key == "time_h":
-        return session.scan_mid_time_s() / 3600.0
-    if key == "voltage" or session.series is None:
-        return np.zeros(0)
-    return np.arange(session.series.n_scans, dtype=float)
 
 
 class MainWindow(QMainWindow):
@@ -146,7 +135,7 @@ class MainWindow(QMainWindow):
     def _connect_events_and_project_to_fitting(self) -> None:
         """Events on the fit-result plot (scans along x there); fit windows and results in the project."""
         overlay = self.event_controller.attach_plot(self.parameter_view.plot_item, "x",
-                                                    partial(parameter_scan_x, self.session, self.parameter_view))
+                                                    partial(self.parameter_view.x_combo.overlay_values, self.session))
         self.parameter_view.x_combo.currentIndexChanged.connect(overlay.redraw)
         register_fitting(self.project, self.fitting, self.session)
 

@@ -15,13 +15,13 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBox
 from analysis.fit_results import SeriesFitResult
 
 from .fit_overlay import COMPONENT_COLORS
+from .scan_axis_combo import ScanAxisCombo
 from .session import Session
 from .theme import CURSOR_COLOR, PLOT_BACKGROUND
 
 QUANTITIES = {"center": "Center 2θ (°)", "fwhm": "FWHM (°)", "area": "Area (counts·°)",
               "height": "Height (counts)", "shape": "Shape (η or m)", "d_A": "d (Å)", "q_inv_A": "Q (Å⁻¹)",
               "redchi": "Reduced χ² (window)", "rwp": "R_wp (%) (window)"}
-X_AXES = {"scan": "Scan", "time_h": "Time (h)", "voltage": "Voltage (V)"}
 SUSPECT_FLAGS = ("poor_fit", "failed", "at_bound")
 """Flags that earn a point a red ring: the fit did not converge, fits the data poorly, or sits on a bound."""
 FLAG_COLOR = "#ff5a5a"
@@ -64,12 +64,10 @@ class ParameterView(QWidget):
     def __init__(self, session: Session, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self._session = session
-        self.quantity_combo, self.peak_combo, self.x_combo = QComboBox(), QComboBox(), QComboBox()
+        self.quantity_combo, self.peak_combo, self.x_combo = QComboBox(), QComboBox(), ScanAxisCombo()
         self.peak_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for key, label in QUANTITIES.items():
             self.quantity_combo.addItem(label, key)
-        for key, label in X_AXES.items():
-            self.x_combo.addItem(label, key)
         controls = QHBoxLayout()
         for title, combo in (("Quantity", self.quantity_combo), ("Peak", self.peak_combo), ("against", self.x_combo)):
             controls.addWidget(QLabel(title))
@@ -126,23 +124,12 @@ class ParameterView(QWidget):
 
     @Slot(object)
     def _on_echem_changed(self, _echem) -> None:
-        item = self.x_combo.model().item(self.x_combo.findData("voltage"))
-        has_voltage = self._session.voltage_at_scans() is not None
-        item.setEnabled(has_voltage)
-        if not has_voltage and self.x_combo.currentData() == "voltage":
-            self.x_combo.setCurrentIndex(0)
-        else:
+        if not self.x_combo.allow_voltage(self._session):
             self.redraw()
 
     def x_values(self, result: SeriesFitResult) -> np.ndarray:
         """(n_scans,) the chosen x of every result row: scan index, mid-exposure hours or volts."""
-        key = self.x_combo.currentData()
-        if key == "time_h":
-            return self._session.scan_mid_time_s()[result.scan] / 3600.0
-        volts = self._session.voltage_at_scans()
-        if key == "voltage" and volts is not None:
-            return volts[result.scan]
-        return result.scan.astype(float)
+        return self.x_combo.scan_values(self._session, result.scan)
 
     def shown_peaks(self, result: SeriesFitResult) -> list[int]:
         key = self.peak_combo.currentData()
@@ -173,7 +160,7 @@ class ParameterView(QWidget):
             self._mark_suspects(x, values[:, k], suspect_rows(result, k))
         self.legend.setVisible(len(self.curves) > 1)
         self.plot_item.setLabel("left", QUANTITIES[quantity])
-        self.plot_item.setLabel("bottom", X_AXES[self.x_combo.currentData()])
+        self.plot_item.setLabel("bottom", self.x_combo.label())
         self._on_scan_changed(self._session.current_scan)
 
     def _draw_peak(self, k: int, x: np.ndarray, y: np.ndarray, err: Optional[np.ndarray], label: str) -> None:

@@ -11,17 +11,14 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QWidget
 
-from .phase_ticks import phase_color
+from .phase_curve_plot import PhaseCurvePlot
 from .session import Session
-from .theme import CURSOR_COLOR, PLOT_BACKGROUND
 
 QUANTITIES = {"a": "a (Å)", "c": "c (Å)", "volume": "Cell volume (Å³)", "volume_pct": "Volume change (%)",
               "d_int": "Interlayer spacing c/n (Å)", "fraction": "Weight fraction"}
-X_AXES = {"scan": "Scan", "time_h": "Time (h)", "voltage": "Voltage (V)"}
 LAYERS_PER_CELL = {"P2": 2, "O3": 3, "P3": 3, "O2": 2, "OP4": 4, "OP2": 2}
 """Fallback layer counts for phases whose library file has no ``layers_per_cell``."""
 
@@ -96,117 +93,44 @@ def _first_finite(v: np.ndarray) -> float:
     return float(v[ok[0]]) if ok.size else np.nan
 
 
-class PhasePlotView(QWidget):
+class PhasePlotView(PhaseCurvePlot):
     """Quantity and x-axis combos over a plot of the present phases of ``session.analysis_result``.
 
     ``curves[name]`` is a phase's line+symbols (NaN gaps), ``error_bars[name]`` its error bars.
     """
 
-    scan_requested = Signal(int)
-
     def __init__(self, session: Session, library: Optional[dict] = None, parent: Optional[QWidget] = None) -> None:
-        super().__init__(parent)
-        self._session, self.library = session, library or {}
-        self.quantity_combo, self.x_combo = QComboBox(), QComboBox()
-        for combo, items in ((self.quantity_combo, QUANTITIES), (self.x_combo, X_AXES)):
-            for key, label in items.items():
-                combo.addItem(label, key)
         # c/n compares phases of different stackings on one scale (P2 c ≈ 11 Å, O3 c ≈ 16 Å)
-        self.quantity_combo.setCurrentIndex(self.quantity_combo.findData("d_int"))
-        self.key_label = QLabel()   # coloured phase names: a legend that never covers the data
-        controls = QHBoxLayout()
-        for title, combo in (("Quantity", self.quantity_combo), ("against", self.x_combo)):
-            controls.addWidget(QLabel(title))
-            controls.addWidget(combo)
-        controls.addSpacing(16)
-        controls.addWidget(self.key_label)
-        controls.addStretch(1)
-        self.plot_widget = pg.PlotWidget(background=PLOT_BACKGROUND)
-        self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
-        self.plot_item.showGrid(x=True, y=True, alpha=0.15)
-        for side in ("left", "bottom"):
-            self.plot_item.getAxis(side).enableAutoSIPrefix(False)
-        self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(CURSOR_COLOR, width=1))
-        self.plot_item.addItem(self.marker, ignoreBounds=True)
-        self.curves: dict[str, pg.PlotDataItem] = {}
-        self.error_bars: dict[str, pg.ErrorBarItem] = {}
-        self._x = np.zeros(0)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(controls)
-        layout.addWidget(self.plot_widget)
-        self.quantity_combo.currentIndexChanged.connect(self.redraw)
-        self.x_combo.currentIndexChanged.connect(self.redraw)
+        super().__init__(session, QUANTITIES, "d_int", parent)
+        self.library = library or {}
         session.analysis_changed.connect(self.redraw)
-        session.echem_changed.connect(self._on_echem_changed)
-        session.scan_changed.connect(self._on_scan_changed)
         session.series_changed.connect(self.redraw)
         self._on_echem_changed(session.echem)
 
     def x_values(self) -> np.ndarray:
         """(n_scans,) scan index, mid-exposure hours or volts at each scan."""
-        key = self.x_combo.currentData()
-        if key == "time_h":
-            return self._session.scan_mid_time_s() / 3600.0
-        volts = self._session.voltage_at_scans()
-        if key == "voltage" and volts is not None:
-            return np.asarray(volts, dtype=float)
-        return np.arange(self._session.series.n_scans, dtype=float)
-
-    def scan_x(self) -> np.ndarray:
-        """Each scan's x for the event overlay: index or hours; none against voltage (not monotonic)."""
-        if self._session.series is None or self.x_combo.currentData() == "voltage":
-            return np.zeros(0)
-        return self.x_values()
+        return self.x_combo.scan_values(self._session)
 
     def shown_phases(self) -> list[str]:
         result = self._session.analysis_result
         return [] if result is None or result.decomposition is None else result.present_phases()
 
-    @Slot(object)
-    def _on_echem_changed(self, _echem) -> None:
-        item = self.x_combo.model().item(self.x_combo.findData("voltage"))
-        has_voltage = self._session.voltage_at_scans() is not None
-        item.setEnabled(has_voltage)
-        if not has_voltage and self.x_combo.currentData() == "voltage":
-            self.x_combo.setCurrentIndex(0)
-        else:
-            self.redraw()
-
     @Slot()
     def redraw(self, *_args) -> None:
-        for item in [*self.curves.values(), *self.error_bars.values()]:
-            self.plot_item.removeItem(item)
-        self.curves, self.error_bars = {}, {}
+        self._clear()
         names = self.shown_phases()
         series = self._session.series
         result = self._session.analysis_result
         if not names or series is None or result.decomposition.fraction.shape[0] != series.n_scans:
-            self._x = np.zeros(0)
-            self.marker.setVisible(False)
-            self.key_label.clear()
+            self._show_nothing()
             return
         quantity = self.quantity_combo.currentData()
         values, errors = phase_quantity(self._session.analysis_result.decomposition, names, quantity, self.library)
         self._x = x = self.x_values()
         for j, name in enumerate(names):
             self._draw_phase(name, x, values[:, j], errors[:, j])
-        self.key_label.setText("   ".join(f"<b style='color:{phase_color(n)}'>{n}</b>" for n in names))
-        self.plot_item.setLabel("left", QUANTITIES[quantity])
-        self.plot_item.setLabel("bottom", X_AXES[self.x_combo.currentData()])
+        self._label(names, QUANTITIES[quantity])
         self._on_scan_changed(self._session.current_scan)
-
-    def _draw_phase(self, name: str, x: np.ndarray, y: np.ndarray, err: np.ndarray) -> None:
-        color = phase_color(name)
-        curve = pg.PlotDataItem(x, y, pen=pg.mkPen(color, width=1), symbol="o", symbolSize=4, symbolPen=None,
-                                symbolBrush=pg.mkBrush(color), connect="finite", name=name)
-        curve.sigPointsClicked.connect(self._on_points_clicked)
-        self.plot_item.addItem(curve)
-        self.curves[name] = curve
-        ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(err)
-        bars = pg.ErrorBarItem(x=x[ok], y=y[ok], height=2.0 * err[ok], pen=pg.mkPen(color, width=0.8), beam=0)
-        self.plot_item.addItem(bars)
-        self.error_bars[name] = bars
 
     @Slot(int)
     def _on_scan_changed(self, index: int) -> None:
