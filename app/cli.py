@@ -52,7 +52,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:  # output piped into `head` and closed early
             sys.stderr.close()
             return 0
+        except OSError as exc:  # an output that cannot be written, a Dask scheduler that cannot be reached
+            print(f"operando-xrd: {describe_os_error(exc)}", file=sys.stderr)
+            return 2
     return _run_gui(_build_gui_parser().parse_args(argv))
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line: ``"PATH: problem"`` when the error names a file, else the error's own text."""
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc) or type(exc).__name__
 
 
 def _run_gui(args: argparse.Namespace) -> int:

@@ -48,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
     if args.events:
         from analysis.export import read_events_json
 
-        events = read_events_json(args.events)
+        try:
+            events = read_events_json(args.events)
+        except (ValueError, KeyError, TypeError) as exc:   # not JSON, or not a list of events
+            raise InputError(args.events, f"not an events JSON file ({exc})") from None
     overrides = {k: v for k, v in (("scaling", args.scaling), ("cmap", args.cmap)) if v}
     try:
         out = figure_from_args(series, args.out, preset=args.preset, windows=args.window, voltage=voltage,

@@ -61,7 +61,11 @@ def run(args: argparse.Namespace) -> int:
     model = MODEL_ALIASES.get(args.model, args.model)
     if model not in MODELS:
         raise InputError("--model", f"unknown model {args.model!r}; choose one of {', '.join(MODELS)}")
+    if not 0.0 < args.kalpha2_ratio <= 1.0:
+        raise InputError("--kalpha2-ratio", f"{args.kalpha2_ratio} is not a Kα2/Kα1 ratio in (0, 1]")
     series = load_input_series(args.input, args.wavelength)
+    if args.start_scan is not None and not 0 <= args.start_scan < series.n_scans:
+        raise InputError("--start-scan", f"scan {args.start_scan} is outside 0..{series.n_scans - 1}")
     ka2 = Kalpha2(enabled=args.kalpha2, ratio=args.kalpha2_ratio)
     windows = [parse_fit_window(w, model=model, background=args.background, kalpha2=ka2,
                                 shared_fwhm=args.shared_fwhm) for w in args.window]

@@ -6,13 +6,18 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from analysis.errors import InputError
 from analysis.series import ScanSeries
 
 
 def load_input_series(paths: Sequence[str], wavelength_A: Optional[float] = None) -> ScanSeries:
-    """The series at ``paths`` (one path or several files), with the wavelength overridden if given."""
+    """The series at ``paths`` (one path or several files), with the wavelength overridden if given.
+
+    Raises InputError for a wavelength that is not a positive finite number of Å."""
     from analysis.readers import load_series
 
+    if wavelength_A is not None and not (np.isfinite(wavelength_A) and wavelength_A > 0):
+        raise InputError("--wavelength", f"{wavelength_A} is not a positive wavelength in Å")
     series = load_series(paths[0] if len(paths) == 1 else list(paths))
     return series.with_wavelength(wavelength_A) if wavelength_A else series
 
