@@ -150,6 +150,7 @@ class LoadController(QObject):
         self._runner.start(LOAD_JOB, partial(load_inputs, request), progressed=self.progressed,
                            succeeded=self._on_succeeded, failed=self._on_failed, cancelled=self.cancelled)
 
+    @Slot()
     def cancel(self) -> None:
         self._runner.cancel(LOAD_JOB)
 
@@ -163,6 +164,12 @@ class LoadController(QObject):
 
     @Slot(object)
     def _on_succeeded(self, result: LoadResult) -> None:
+        job = self._runner.current(LOAD_JOB)
+        if job is None or job.signals is not self.sender():
+            # cancelled or superseded after it had finished (its success was already queued)
+            if job is None:
+                self.cancelled.emit()
+            return
         if result.series is not None:
             self._session.set_series(result.series, result.series_label)
         if result.echem is not None:
