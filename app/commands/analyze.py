@@ -143,4 +143,4 @@ def _write_json_atomic(path: Path, data: dict) -> None:
 
 def _print_progress(done: int, total: int) -> None:
     if sys.stderr.isatty():
-        print(f"\ranalysing {done}/{total} %", end="", file=sys.stderr, flush=True)
+        print(f"\ranalysing {100 * done // max(total, 1)} %", end="", file=sys.stderr, flush=True)
