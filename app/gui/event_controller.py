@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 
 from analysis.events import Event
 
+from .actions import make_action
 from .event_overlay import EventOverlay
 from .event_store import NO_SELECTION, EventStore
 from .events_panel import EventsPanel
@@ -35,10 +36,11 @@ class EventController(QObject):
         self.redo_action = stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts(_unique(QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
                                               + [QKeySequence("Ctrl+Shift+Z")]))
-        self.add_action = self._action("Add &Event at Current Scan", "E", self.add_at_current_scan)
-        self.delete_action = self._action("&Delete Event", QKeySequence.StandardKey.Delete, self._on_delete_selected)
-        self.accept_action = self._action("&Accept Detected Event", None, self._on_accept_selected)
-        self.reject_action = self._action("Re&ject Detected Event", None, self._on_reject_selected)
+        self.add_action = make_action(self, "Add &Event at Current Scan", "E", self.add_at_current_scan)
+        self.delete_action = make_action(self, "&Delete Event", QKeySequence.StandardKey.Delete,
+                                         self._on_delete_selected)
+        self.accept_action = make_action(self, "&Accept Detected Event", None, self._on_accept_selected)
+        self.reject_action = make_action(self, "Re&ject Detected Event", None, self._on_reject_selected)
         session.series_changed.connect(self._update_actions)
         store.selection_changed.connect(self._update_actions)
         store.events_changed.connect(self._update_actions)
@@ -49,13 +51,6 @@ class EventController(QObject):
         """The Edit-menu actions in menu order (None marks a separator)."""
         return [self.undo_action, self.redo_action, None, self.add_action, self.delete_action,
                 self.accept_action, self.reject_action]
-
-    def _action(self, text: str, shortcut, slot: Callable) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        return action
 
     # -- wiring ----------------------------------------------------------------------------
     def attach_plot(self, plot_item: pg.PlotItem, scans_along: str = "y",

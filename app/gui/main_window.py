@@ -10,6 +10,7 @@ from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QSplitter, QWidget
 
+from .actions import make_action
 from .background_controls import BackgroundController
 from .contour_view import ContourView
 from .echem_controls import EchemToolBar
@@ -189,9 +190,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.project.title())
 
     def _action(self, menu, text: str, slot, shortcut) -> QAction:
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
+        action = make_action(self, text, shortcut, slot)
         menu.addAction(action)
         return action
 

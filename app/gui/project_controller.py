@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from analysis import project as pj
 from analysis.errors import InputError
 
+from .actions import make_action
 from .error_dialog import show_error
 from .jobs import JobRunner
 from .load_controller import LoadController, LoadResult
@@ -76,11 +77,11 @@ class ProjectController(QObject):
         self._settings: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
         self._results: dict[str, tuple[Callable[[], dict], Callable[[dict], None]]] = {}
         self._checksums: dict[tuple, tuple[str, int]] = {}
-        self.new_action = self._action("&New Project", QKeySequence.StandardKey.New, self.new_project)
-        self.open_action = self._action("Open &Project…", "Ctrl+Alt+O", self._on_open_triggered)
-        self.save_action = self._action("&Save Project", QKeySequence.StandardKey.Save, self.save)
-        self.save_as_action = self._action("Save Project &As…", QKeySequence.StandardKey.SaveAs, self.save_as)
-        self.recover_action = self._action("&Recover Unsaved Session…", None, self._on_recover_triggered)
+        self.new_action = make_action(self, "&New Project", QKeySequence.StandardKey.New, self.new_project)
+        self.open_action = make_action(self, "Open &Project…", "Ctrl+Alt+O", self._on_open_triggered)
+        self.save_action = make_action(self, "&Save Project", QKeySequence.StandardKey.Save, self.save)
+        self.save_as_action = make_action(self, "Save Project &As…", QKeySequence.StandardKey.SaveAs, self.save_as)
+        self.recover_action = make_action(self, "&Recover Unsaved Session…", None, self._on_recover_triggered)
         # one name per window and start time, so a new session never overwrites an older one's autosave
         self._untitled_name = f"untitled-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{id(self):x}{pj.PROJECT_SUFFIX}"
         self._recovered_from: Optional[Path] = None
@@ -105,13 +106,6 @@ class ProjectController(QObject):
     @property
     def actions(self) -> list[QAction]:
         return [self.new_action, self.open_action, self.save_action, self.save_as_action, self.recover_action]
-
-    def _action(self, text: str, shortcut, slot: Callable) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        return action
 
     # -- extension points ------------------------------------------------------------------
     def register_settings(self, key: str, get: Callable[[], Any], set_: Callable[[Any], None],
