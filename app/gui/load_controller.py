@@ -154,9 +154,6 @@ class LoadController(QObject):
     def cancel(self) -> None:
         self._runner.cancel(LOAD_JOB)
 
-    def current_job(self):
-        return self._runner.current(LOAD_JOB)
-
     @Slot(str, bool)
     def _on_busy_changed(self, kind: str, busy: bool) -> None:
         if kind == LOAD_JOB:
