@@ -6,7 +6,7 @@ import argparse
 
 from analysis.errors import InputError
 
-from .inputs import load_input_series
+from .inputs import check_wavelength, load_input_series
 from .project_inputs import is_project_file, open_project_inputs
 
 
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
         series, events = project.series, project.events
         echem_path = echem_path or project.echem_path
         offset = project.clock_offset_s if offset is None else offset
+        check_wavelength(args.wavelength)
         if args.wavelength:
             series = series.with_wavelength(args.wavelength)
     else:

@@ -16,10 +16,15 @@ def load_input_series(paths: Sequence[str], wavelength_A: Optional[float] = None
     Raises InputError for a wavelength that is not a positive finite number of Å."""
     from analysis.readers import load_series
 
-    if wavelength_A is not None and not (np.isfinite(wavelength_A) and wavelength_A > 0):
-        raise InputError("--wavelength", f"{wavelength_A} is not a positive wavelength in Å")
+    check_wavelength(wavelength_A)
     series = load_series(paths[0] if len(paths) == 1 else list(paths))
     return series.with_wavelength(wavelength_A) if wavelength_A else series
+
+
+def check_wavelength(wavelength_A: Optional[float]) -> None:
+    """Raise InputError unless ``wavelength_A`` is None or a positive finite number of Å."""
+    if wavelength_A is not None and not (np.isfinite(wavelength_A) and wavelength_A > 0):
+        raise InputError("--wavelength", f"{wavelength_A} is not a positive wavelength in Å")
 
 
 def load_voltage(echem_path: Optional[str], series: ScanSeries, clock_offset_s: float = 0.0

@@ -53,3 +53,13 @@ def test_figure_with_a_bad_events_file_names_it(series_folder, tmp_path, capsys,
     events.write_text(content)
     assert main(["figure", series_folder, "-o", str(tmp_path / "f.png"), "--events", str(events)]) == 2
     assert _one_error_line(capsys).startswith(f"operando-xrd: {events}: not an events JSON file")
+
+
+def test_figure_from_a_project_rejects_a_negative_wavelength(series_folder, tmp_path, capsys):
+    from analysis.project import Project, make_input_ref, save_project
+
+    project_path = tmp_path / "run.oxrd"
+    save_project(project_path, Project(inputs=(make_input_ref(series_folder, "patterns", project_path),)))
+    argv = ["figure", str(project_path), "-o", str(tmp_path / "f.png"), "--wavelength", "-1.5"]
+    assert main(argv) == 2
+    assert _one_error_line(capsys).startswith("operando-xrd: --wavelength:")
