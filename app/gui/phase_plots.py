@@ -93,6 +93,13 @@ def _first_finite(v: np.ndarray) -> float:
     return float(v[ok[0]]) if ok.size else np.nan
 
 
+def fraction_label(decomposition) -> str:
+    """The fraction axis title, saying what the numbers are: weight fractions only once the per-phase
+    scale factors are calibrated; otherwise weight fractions under the library's intensity model."""
+    if decomposition.fraction_kind == "weight":
+        return "Weight fraction (calibrated scale factors)"
+    return "Fraction (library intensities; weight fraction once calibrated)"
+
 class PhasePlotView(PhaseCurvePlot):
     """Quantity and x-axis combos over a plot of the present phases of ``session.analysis_result``.
 
@@ -129,7 +136,7 @@ class PhasePlotView(PhaseCurvePlot):
         self._x = x = self.x_values()
         for j, name in enumerate(names):
             self._draw_phase(name, x, values[:, j], errors[:, j])
-        self._label(names, QUANTITIES[quantity])
+        self._label(names, fraction_label(result.decomposition) if quantity == "fraction" else QUANTITIES[quantity])
         self._on_scan_changed(self._session.current_scan)
 
     @Slot(int)

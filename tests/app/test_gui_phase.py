@@ -165,3 +165,13 @@ def test_other_data_clear_the_analysis(window):
     window.session.set_series(series.subset(np.arange(series.n_scans)), "same scans, other data")
     assert window.session.analysis_result is None
     assert window.phase_tools.plots.curves == {} and window.phase_tools.sequence_label.text() == ""
+
+
+def test_fraction_axis_says_what_the_fractions_are():
+    from types import SimpleNamespace
+
+    from app.gui.phase_plots import fraction_label
+
+    assert "calibrated scale factors" in fraction_label(SimpleNamespace(fraction_kind="weight"))
+    uncalibrated = fraction_label(SimpleNamespace(fraction_kind="weight (library-intensity model)"))
+    assert "library intensities" in uncalibrated and "once calibrated" in uncalibrated
