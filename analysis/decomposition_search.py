@@ -155,9 +155,13 @@ def swap_lookalikes(model: ScanModel, banks: dict, settings, include_self: bool 
 
 
 def _try_rivals(model: ScanModel, banks: dict, q: int, rivals: list, settings) -> None:
+    """Replace q by the rival with the lowest χ² after a short refinement, if it beats q, given the
+    same short refinement (a seeded cell lags the drift of the new scan), by ``keep_min_delta_chi2``:
+    a look-alike has to be significantly better, not merely as good (P3'' at P3's cell)."""
+    refine_scan(model, [q], settings.refine_cells, settings.refine_widths, 8)
     chi2_now = residual(model)[1]
     saved = [(st.params, st.rel_d, st.located) for st in model.states]
-    best, best_chi2 = None, chi2_now
+    best, best_chi2 = None, chi2_now - settings.keep_min_delta_chi2
     for i, j in rivals:
         model.states[q].located = False
         _place(model.states[i], banks[i].params[j])
@@ -234,3 +238,35 @@ def merge_lookalikes(model: ScanModel, banks: dict, settings, threshold: float, 
     for st, (params, rel_d, located) in zip(model.states, best):
         st.params, st.rel_d, st.located = params, rel_d, located
     return True
+
+
+def drop_redundant(model: ScanModel, threshold: float, max_nfev: int = 8) -> bool:
+    """Unlocate a cathode phase whose pattern the other present cathode phases take over, once
+    their cells and widths are refined again, at a χ² cost below ``threshold``.
+
+    :func:`drop_weak` tests removals at fixed cells, so a look-alike beside its sibling (P3'' or P'3
+    taking a tenth of P3's peaks) survives it. Only phases whose weighted profile overlaps another
+    present cathode phase (cosine ≥ 0.1) are tried; states are restored unless a drop is kept.
+    """
+    _, chi2, s = residual(model)
+    present = [i for i, v in enumerate(scale_per_state(model, s))
+               if v > 0 and model.states[i].phase.kind == "cathode"]
+    if len(present) < 2:
+        return False
+    unit = {}
+    for i in present:
+        c = model.project(model.columns(model.states[i])).sum(axis=1)
+        unit[i] = c / max(float(np.linalg.norm(c)), 1e-30)
+    saved = [(st.params, st.rel_d, st.located) for st in model.states]
+    for i in present:
+        others = [j for j in present if j != i and float(unit[i] @ unit[j]) >= 0.1]
+        if not others:
+            continue
+        model.states[i].located = False
+        refine_scan(model, others, True, True, max_nfev)
+        if residual(model)[1] - chi2 < threshold:
+            return True
+        for st, (params, rel_d, located) in zip(model.states, saved):
+            st.params, st.rel_d, st.located = params, rel_d, located
+    return False
+

@@ -30,7 +30,7 @@ import numpy as np
 from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
 from .decomposition_profiles import ProfileSettings, chebyshev_basis, phase_cell
 from .decomposition_scan import ZERO, PhaseState, ScanModel, delta_chi2, refine_scan, scan_solution
-from .decomposition_search import (drop_weak, locate_phases, make_bank, merge_lookalikes, residual,
+from .decomposition_search import (drop_redundant, drop_weak, locate_phases, make_bank, merge_lookalikes, residual,
                                    scale_per_state, swap_lookalikes)
 from .phase_library import Phase, load_library
 from .series import ScanSeries
@@ -150,7 +150,8 @@ def _refine_locate_drop(model: ScanModel, banks: dict, settings: DecompositionSe
         errors = refine_scan(model, active, settings.refine_cells, settings.refine_widths, settings.max_nfev,
                              settings.refine_zero)
         if attempt == 2 or (not locate_phases(model, banks, settings)
-                            and not drop_weak(model, settings.keep_min_delta_chi2)):
+                            and not drop_weak(model, settings.keep_min_delta_chi2)
+                            and not drop_redundant(model, settings.keep_min_delta_chi2)):
             break
     return errors
 
