@@ -196,6 +196,20 @@ def drop_weak(model: ScanModel, threshold: float) -> bool:
 
 
 
+OVERLAP_COSINE = 0.1
+"""Two phases overlap when the cosine of their weighted, background-projected profiles reaches this
+(O3 and O'3 ≈ 0.2, P2 and P3 ≈ 0.05 on simulated series)."""
+
+
+def _overlaps(model: ScanModel, present: list[int]) -> dict:
+    """{(i, j): bool} for i, j in ``present``: do the phases' current profiles overlap?"""
+    unit = {}
+    for i in present:
+        c = model.project(model.columns(model.states[i])).sum(axis=1)
+        unit[i] = c / max(float(np.linalg.norm(c)), 1e-30)
+    return {(i, j): float(unit[i] @ unit[j]) >= OVERLAP_COSINE for i in present for j in present}
+
+
 def merge_lookalikes(model: ScanModel, banks: dict, settings, threshold: float, max_nfev: int = 15) -> bool:
     """Replace two overlapping present cathode phases by one of them placed afresh, if that fits
     no worse than ``threshold`` in χ².
@@ -203,20 +217,17 @@ def merge_lookalikes(model: ScanModel, banks: dict, settings, threshold: float, 
     A look-alike pair can share one phase's peaks in a wrong local minimum (O3 at a stretched cell
     beside an O'3 whose seeded cell is off, on the way back from P3): neither alone explains the
     peaks at its current cell, so :func:`drop_weak` keeps both. For each pair whose weighted
-    profiles overlap (cosine ≥ 0.1), both are removed and each in turn is placed at its best grid
-    cells on the residual (and at its remembered cell) and refined; the best single phase is kept if χ² rises by less than
-    ``threshold`` (or falls). Meant for scans that stay badly fitted. States change only then.
+    profiles overlap (:data:`OVERLAP_COSINE`), both are removed and each in turn is placed at its best grid
+    cells on the residual (and at its remembered cell) and refined; the best single phase is kept
+    if χ² rises by less than ``threshold`` (or falls). Meant for scans that stay badly fitted.
+    States change only then.
     """
     _, chi2, s = residual(model)
     present = [i for i, v in enumerate(scale_per_state(model, s))
                if v > 0 and model.states[i].phase.kind == "cathode"]
-    unit = {}
-    for i in present:
-        c = model.project(model.columns(model.states[i])).sum(axis=1)
-        unit[i] = c / max(float(np.linalg.norm(c)), 1e-30)
-    pairs = [(i, j) for i in present for j in present if i < j and float(unit[i] @ unit[j]) >= 0.1]
+    overlap = _overlaps(model, present)
+    pairs = [(i, j) for i in present for j in present if i < j and overlap[i, j]]
     saved = [(st.params, st.rel_d, st.located) for st in model.states]
-    saved_memory = [st.memory for st in model.states]
     best, best_chi2 = None, chi2 + threshold
     for i, j in pairs:
         for keep in (i, j):
@@ -224,7 +235,8 @@ def merge_lookalikes(model: ScanModel, banks: dict, settings, threshold: float, 
             r = residual(model)[0]
             gains = banks[keep].gains(model, r)
             starts = [(banks[keep].params[g], None) for g in np.argsort(gains)[::-1][:3]]
-            for start in starts + ([saved_memory[keep]] if saved_memory[keep] is not None else []):
+            memory = model.states[keep].memory
+            for start in starts + ([memory] if memory is not None else []):
                 _place(model.states[keep], *start)
                 refine_scan(model, [keep], settings.refine_cells, settings.refine_widths, max_nfev)
                 trial = residual(model)[1]
@@ -246,20 +258,17 @@ def drop_redundant(model: ScanModel, threshold: float, max_nfev: int = 8) -> boo
 
     :func:`drop_weak` tests removals at fixed cells, so a look-alike beside its sibling (P3'' or P'3
     taking a tenth of P3's peaks) survives it. Only phases whose weighted profile overlaps another
-    present cathode phase (cosine ≥ 0.1) are tried; states are restored unless a drop is kept.
+    present cathode phase (:data:`OVERLAP_COSINE`) are tried; states are restored unless a drop is kept.
     """
     _, chi2, s = residual(model)
     present = [i for i, v in enumerate(scale_per_state(model, s))
                if v > 0 and model.states[i].phase.kind == "cathode"]
     if len(present) < 2:
         return False
-    unit = {}
-    for i in present:
-        c = model.project(model.columns(model.states[i])).sum(axis=1)
-        unit[i] = c / max(float(np.linalg.norm(c)), 1e-30)
+    overlap = _overlaps(model, present)
     saved = [(st.params, st.rel_d, st.located) for st in model.states]
     for i in present:
-        others = [j for j in present if j != i and float(unit[i] @ unit[j]) >= 0.1]
+        others = [j for j in present if j != i and overlap[i, j]]
         if not others:
             continue
         model.states[i].located = False
