@@ -45,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
     from analysis.fit_windows import Kalpha2
     from analysis.pipeline import AnalysisSettings, is_lab_cu, run_analysis
 
-    phases = _parse_phases(args.phases)  # check the arguments before the (slow) load
+    phases = _parse_phases(args.phases)  # check the arguments before the (slow) load and analysis
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     series = load_input_series(args.input, args.wavelength)
     if series.wavelength_A is None:
         print("operando-xrd: no wavelength in the file and none given (--wavelength): "
@@ -57,8 +59,6 @@ def run(args: argparse.Namespace) -> int:
     settings = AnalysisSettings(phases=phases, wavelength_A=args.wavelength, kalpha2=kalpha2 or None,
                                 windows=windows, clock_offset_s=args.clock_offset)
     result = run_analysis(series, settings, voltage=voltage, progress=_print_progress)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     written = write_outputs(out, series, result, inputs=args.input, echem=args.echem)
     print(f"\nsequence: {result.sequence}")
     for path in written:

@@ -58,7 +58,10 @@ class Job(QRunnable):
                 self.signals.cancelled.emit()
             else:
                 self.signals.succeeded.emit(result)
-        self.signals.finished.emit()
+        finally:
+            # even a BaseException from a library (SystemExit, KeyboardInterrupt) ends the job, so the
+            # runner releases it and the GUI does not stay busy
+            self.signals.finished.emit()
 
     def _report_progress(self, done: int, total: int) -> None:
         if not self.token.cancelled:

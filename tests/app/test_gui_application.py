@@ -54,3 +54,25 @@ def test_run_gui_opens_series_and_echem_then_returns_exit_code(qtbot, tmp_path, 
     assert seen["shape"] == (8, 200) and seen["visible"]
     np.testing.assert_allclose(seen["voltage"], 3.0 + np.arange(0, 430, 10) / 1000)
     assert themed == [QApplication.instance()]
+
+
+def test_unexpected_gui_error_reaches_a_dialog_and_the_hook_is_restored(monkeypatch):
+    import sys
+
+    from app.gui import application
+
+    shown, printed = [], []
+    monkeypatch.setattr(application, "show_error", lambda parent, message, title="": shown.append((title, message)))
+    monkeypatch.setattr(sys, "excepthook", lambda *exc_info: printed.append(exc_info[1]))
+    before = sys.excepthook
+    previous = application.install_exception_dialog(window=None)
+    try:
+        try:
+            raise RuntimeError("plot went away")
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+    finally:
+        sys.excepthook = previous
+    assert previous is before
+    assert len(printed) == 1  # the previous hook still prints the traceback
+    assert len(shown) == 1 and "RuntimeError: plot went away" in shown[0][1]
