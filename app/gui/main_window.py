@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
         self._connect_events_and_project_to_fitting()
         self.phase_tools = install_phase_tools(self)   # Analyze, phases dock, phase plots
         self.indexing_panel = install_indexing(self)   # peak indexing and cells from the peak fits
+        # a new user starts where the work starts: fitting windows and their results in front
+        self.fit_panel.raise_()
+        self.parameter_dock.raise_()
         self.addToolBar(self.toolbar)
         self.addToolBar(self.echem_toolbar)
         self._connect()
