@@ -238,6 +238,29 @@ def _drop_insignificant(states: list[PhaseState], delta_chi2: np.ndarray, thresh
             st.rel_d = st.phase.broadening_rel_d
 
 
+MAX_BACKFILL_SCANS = 12
+"""How far back a newly appeared phase is looked for in earlier scans."""
+
+
+def _backfill(i: int, states: list[PhaseState], table: _Table, fit, threshold: float) -> None:
+    """A cathode phase that appears in scan i is looked for again in the scans before, seeded at the
+    cell it has now: a phase must beat the appearance threshold (a grid search) to be found, but at
+    a known cell the keep threshold is enough, so the first scans of a growing phase are not lost
+    (an onset dated late). Earlier rows are refitted on copies of the states until the phase is no
+    longer significant there."""
+    if i == 0:
+        return
+    new = [j for j, st in enumerate(states) if st.phase.kind == "cathode" and st.located
+           and table.scale[i, j] > 0 and table.scale[i - 1, j] == 0]
+    for j in new:
+        for k in range(i - 1, max(i - 1 - MAX_BACKFILL_SCANS, -1), -1):
+            trial = [replace(st, located=st.located if q == j else bool(table.scale[k, q] > 0))
+                     for q, st in enumerate(states)]
+            fit(k, trial, float(table.zero_deg[k]), table, k)
+            if not (table.scale[k, j] > 0 and table.delta_chi2[k, j] >= threshold):
+                break
+
+
 def cathode_fractions(scale: np.ndarray, scale_cov: np.ndarray, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fractions f = k·s/Σk·s (n,) and their errors from the scale covariance (n, n):
     ∂f_i/∂s_j = (k_j/S)(δ_ij − f_i). All zero (errors NaN) if every scale is zero."""
@@ -298,6 +321,7 @@ def decompose_series(series: ScanSeries, phases: Sequence[Phase],
     for i in range(series.n_scans):
         check(cancel)
         zero_deg = fit(i, states, zero_deg, table, i)
+        _backfill(i, states, table, fit, settings.keep_min_delta_chi2)
         if i == 0 and settings.fix_parasitic_after_first:
             for st in states:
                 st.refine = st.phase.kind != "parasitic"
