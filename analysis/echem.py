@@ -20,21 +20,13 @@ from typing import Optional
 import numpy as np
 
 from . import echem_readers as rd
-from .errors import InputError
-from .series import ScanSeries
+from .errors import InputError, read_failure
+from .series import ScanSeries, frozen_array
 
 FARADAY_C_MOL = 96485.33212
 """Faraday constant, C/mol (CODATA 2018, exact)."""
 COULOMB_PER_MAH = 3.6
 _FIELD_UNITS = {"time": "s", "voltage": "V", "current": "mA", "capacity": "mAh", "x": "1"}
-
-
-def _frozen(a) -> Optional[np.ndarray]:
-    if a is None:
-        return None
-    a = np.array(a, dtype=float, copy=True)
-    a.setflags(write=False)
-    return a
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +54,7 @@ class EchemData:
 
     def __post_init__(self) -> None:
         for name in ("time_s", "voltage_V", "current_mA", "capacity_mAh", "x"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, frozen_array(getattr(self, name)))
         n = self.time_s.shape
         for name in ("voltage_V", "current_mA", "capacity_mAh", "x"):
             value = getattr(self, name)
@@ -86,12 +78,8 @@ def load_echem(path: str | os.PathLike) -> EchemData:
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a folder, not an electrochemistry file") from None
     except OSError as exc:
-        raise InputError(path, f"cannot be read ({exc.strerror or exc})") from None
+        raise read_failure(path, exc, "an electrochemistry file") from None
     table = rd.read_table(path, rd.decode_text(path, raw))
     columns = rd.find_columns(path, table.header)
     return _build(path, table, columns)

@@ -16,3 +16,14 @@ class InputError(ValueError):
         self.path = os.fspath(path) if path is not None else ""
         self.problem = problem
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+def read_failure(path, exc: OSError, what: str = "a file") -> InputError:
+    """The InputError for an OS error met while reading ``path`` (``what`` names what was expected)."""
+    if isinstance(exc, FileNotFoundError):
+        return InputError(path, "no such file")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(path, f"is a folder, not {what}")
+    if isinstance(exc, PermissionError):
+        return InputError(path, "permission denied")
+    return InputError(path, f"cannot be read ({exc.strerror or exc})")

@@ -14,7 +14,8 @@ TIME_SOURCES = ("header", "file", "mtime", "index")
 modification times, or nothing (the scan index stands in, one second per scan)."""
 
 
-def _frozen(a: Optional[np.ndarray], dtype=float) -> Optional[np.ndarray]:
+def frozen_array(a, dtype=float) -> Optional[np.ndarray]:
+    """A read-only copy of ``a`` as ``dtype`` (None stays None): the arrays of immutable records."""
     if a is None:
         return None
     a = np.array(a, dtype=dtype, copy=True)
@@ -52,12 +53,12 @@ class ScanSeries:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        x = _frozen(self.x)
-        inten = _frozen(self.intensity)
+        x = frozen_array(self.x)
+        inten = frozen_array(self.intensity)
         if inten.ndim == 1:
-            inten = _frozen(inten[None, :])
-        time_s = _frozen(self.time_s)
-        sigma = _frozen(self.sigma)
+            inten = frozen_array(inten[None, :])
+        time_s = frozen_array(self.time_s)
+        sigma = frozen_array(self.sigma)
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "intensity", inten)
         object.__setattr__(self, "time_s", time_s)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import axis as ax
-from ..errors import InputError
+from ..errors import InputError, read_failure
 from . import header as hdr
 from . import numeric
 from .sniff import HDF5_SIGNATURE, SNIFF_BYTES, echem_columns, looks_binary
@@ -80,14 +80,8 @@ def _read_bytes(path: str) -> bytes:
             if size > MAX_TEXT_BYTES:
                 raise InputError(path, f"text file too large ({size / 1e6:.0f} MB)")
             return head + fh.read()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a folder, not a file") from None
-    except PermissionError:
-        raise InputError(path, "permission denied") from None
     except OSError as err:
-        raise InputError(path, f"cannot be read ({err.strerror or err})") from None
+        raise read_failure(path, err) from None
 
 
 def _decode(raw: bytes) -> str:

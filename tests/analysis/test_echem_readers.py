@@ -258,7 +258,7 @@ def test_bad_input_names_file_and_problem(tmp_path, name):
 
 
 def test_missing_file_and_folder(tmp_path):
-    with pytest.raises(InputError, match="file not found"):
+    with pytest.raises(InputError, match="no such file"):
         load_echem(tmp_path / "nope.mpt")
-    with pytest.raises(InputError, match="folder"):
+    with pytest.raises(InputError, match="is a folder, not an electrochemistry file"):
         load_echem(tmp_path)
