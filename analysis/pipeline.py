@@ -128,7 +128,7 @@ def _stage_progress(progress: Optional[ProgressFn], stage: str):
     return report
 
 
-def _decompose(series: ScanSeries, settings: AnalysisSettings, kalpha2: bool, progress, cancel):
+def _decompose(series: ScanSeries, settings: AnalysisSettings, kalpha2: bool, library, progress, cancel):
     from .decomposition_profiles import ProfileSettings
     from .pattern_decomposition import DecompositionSettings, candidate_phases, decompose_series
 
@@ -137,7 +137,7 @@ def _decompose(series: ScanSeries, settings: AnalysisSettings, kalpha2: bool, pr
         else ProfileSettings.synchrotron(wl)
     # Every candidate on every scan: a sparse screening pass first was 2× faster on the sample
     # but let look-alikes (P3'' beside P3) into the full pass and invented a regime.
-    phases = candidate_phases(settings.phases, parasitic=settings.parasitic)
+    phases = candidate_phases(settings.phases, parasitic=settings.parasitic, library=library)
     return decompose_series(series, phases, DecompositionSettings(profile=profile),
                             progress=_stage_progress(progress, "phases"), cancel=cancel)
 
@@ -154,10 +154,12 @@ def _fit_peaks(series: ScanSeries, settings: AnalysisSettings, kalpha2: bool, pr
 
 def run_analysis(series: ScanSeries, settings: AnalysisSettings = AnalysisSettings(), *,
                  voltage: Optional[np.ndarray] = None, progress: Optional[ProgressFn] = None,
-                 cancel: Optional[CancelToken] = None) -> AnalysisResult:
+                 cancel: Optional[CancelToken] = None, library: Optional[dict] = None) -> AnalysisResult:
     """Phases, transitions and peak fits of ``series`` (see the module docstring).
 
     voltage: (n_scans,) cell voltage at each scan (V), used for event voltages
+    library: phases by name to take the candidates from (e.g. with the user's edits); None reads
+             the bundled library
     progress(done, total) reports 0..100 over the whole run; ``cancel`` raises Cancelled.
     """
     from .transitions import detect_regimes_from_patterns, detect_transitions_from_decomposition
@@ -172,7 +174,7 @@ def run_analysis(series: ScanSeries, settings: AnalysisSettings = AnalysisSettin
     elif series.wavelength_A is None:
         notes.append("no wavelength in the file (give one): regimes come from the patterns alone")
     else:
-        decomposition = _decompose(series, settings, kalpha2, progress, cancel)
+        decomposition = _decompose(series, settings, kalpha2, library, progress, cancel)
     check(cancel)
     opts = dict(min_regime_scans=settings.min_regime_scans)
     if decomposition is not None and np.nanmax(np.nan_to_num(decomposition.fraction)) > 0:
