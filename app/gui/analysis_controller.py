@@ -1,5 +1,6 @@
-"""The one-button analysis: Analyze runs :func:`analysis.pipeline.run_analysis` on the open series
-in the background and puts its result in the session.
+"""The one-button analysis: Analyze runs :func:`analysis.pipeline.run_analysis` on the open series,
+with the session's phase library (the user's edits included), in the background and puts its
+result in the session.
 
 The settings come from a small dialog (:class:`AnalysisDialog`): cathode phases to consider,
 parasitic phases, Kα2, and where peak-fitting windows come from. A finished run replaces the
@@ -45,6 +46,14 @@ def _checked(widget: QListWidget) -> tuple[str, ...]:
                  if widget.item(i).checkState() == Qt.CheckState.Checked)
 
 
+def _peak_choice(previous: AnalysisSettings, n_panel_windows: int) -> str:
+    """Where the previous run's peak windows came from (the panel's only while it has windows);
+    before any run (default settings) the panel's when it has windows."""
+    if not previous.fit_peaks:
+        return "none"
+    return "panel" if n_panel_windows and (previous.windows or previous == AnalysisSettings()) else "auto"
+
+
 class AnalysisDialog(QDialog):
     """Phases, parasitic phases, Kα2 and peak windows of one run; :meth:`settings` reads them."""
 
@@ -65,7 +74,7 @@ class AnalysisDialog(QDialog):
         self.peaks_combo.addItem("found automatically", "auto")
         self.peaks_combo.addItem("no peak fits", "none")
         self.peaks_combo.model().item(0).setEnabled(n_panel_windows > 0)
-        self.peaks_combo.setCurrentIndex(0 if n_panel_windows else 1)
+        self.peaks_combo.setCurrentIndex(PEAK_CHOICES.index(_peak_choice(previous, n_panel_windows)))
         form = QFormLayout(self)
         form.addRow("Cathode phases", self.phase_list)
         form.addRow("Cell parts (parasitic)", self.parasitic_list)
@@ -136,9 +145,10 @@ class AnalysisController(QObject):
         self.last_settings = settings
         self._series = series
         voltage = self._session.voltage_at_scans()
+        library = dict(self.library)   # the phases the Phases dock shows, the user's edits included
 
         def work(progress: ProgressFn, cancel: CancelToken) -> AnalysisResult:
-            return run_analysis(series, settings, voltage=voltage, progress=progress, cancel=cancel)
+            return run_analysis(series, settings, voltage=voltage, progress=progress, cancel=cancel, library=library)
 
         self.busy_changed.emit(True)
         self.message.emit("Analyzing the series…", 0)

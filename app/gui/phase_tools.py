@@ -16,7 +16,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel
 
 from analysis.errors import InputError
-from analysis.phase_library import load_library
+from analysis.library_edits import LIBRARY_KEY, library_settings, phases_from_settings
+from analysis.phase_library import Phase, load_library
 from analysis.pipeline import result_arrays
 
 from .analysis_controller import AnalysisController
@@ -24,6 +25,7 @@ from .error_dialog import show_error
 from .library_editor import PhaseEditorDialog, load_user_library
 from .phase_panel import PhasePanel
 from .phase_plots import PhasePlotView
+from .project_settings import register_analysis_settings
 from .phase_ticks import PhaseTickModel, PhaseTickOverlay
 
 if TYPE_CHECKING:
@@ -94,11 +96,13 @@ class PhaseTools(QObject):
         super().__init__(window)
         self._window = window
         session = window.session
+        self.bundled = load_library()
+        self.project_phases: dict[str, Phase] = {}   # a reopened project's edits, over the files
         try:
             library = load_user_library()
         except InputError as exc:   # a broken user file must not stop the window from opening
             window.status.showMessage(str(exc), 15000)
-            library = load_library()
+            library = dict(self.bundled)
         self.model = PhaseTickModel(library, self)
         self.ticks = PhaseTickOverlay(session, self.model, window.pattern_view.plot_item,
                                       window.contour_view.plot_item, self)
@@ -118,6 +122,7 @@ class PhaseTools(QObject):
         """Open the editor on ``name`` ("" for a new phase); on save, reload the library."""
         dialog = PhaseEditorDialog(self.model.library.get(name), self._window)
         if dialog.exec() and dialog.saved_path is not None:
+            self.project_phases.pop(dialog.phase().name, None)   # the file just saved is the newer edit
             self.reload_library()
             self._window.status.showMessage(f"Phase saved to {dialog.saved_path}", 8000)
 
@@ -127,14 +132,38 @@ class PhaseTools(QObject):
 
     @Slot()
     def reload_library(self) -> None:
+        """The bundled phases, the user's folder on top, and the project's edits on top of both."""
         try:
             library = load_user_library()
         except InputError as exc:
             show_error(self._window, str(exc), "Phase library not reloaded")
             return
+        self._set_library({**library, **self.project_phases})
+
+    def _set_library(self, library: dict[str, Phase]) -> None:
         self.model.set_library(library)
         self.controller.library = library
         self.plots.library = library
+
+    def library_settings(self) -> dict:
+        """The project setting ``library``: every phase of the session's library that is not bundled
+        or differs from the bundled one."""
+        return library_settings(self.model.library, self.bundled)
+
+    def apply_library_settings(self, value) -> None:
+        """Lay a project's saved phases over the library for this session (the user's phase folder
+        is not written); a bad entry is reported and the library left as it was."""
+        try:
+            phases = phases_from_settings(value)
+        except InputError as exc:
+            self._window.status.showMessage(f"Phase edits of the project not restored: {exc}", 15000)
+            return
+        self.project_phases = phases
+        try:
+            library = load_user_library()
+        except InputError:   # already reported when the window opened
+            library = dict(self.bundled)
+        self._set_library({**library, **phases})
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
@@ -174,6 +203,9 @@ def install_phase_tools(window: "MainWindow") -> PhaseTools:
     tools.plots.x_combo.currentIndexChanged.connect(overlay.redraw)
     tools.panel.edit_requested.connect(tools.edit_phase)
     tools.panel.reload_requested.connect(tools.reload_library)
+    window.project.register_settings(LIBRARY_KEY, tools.library_settings, tools.apply_library_settings,
+                                     tools.model.library_changed)
+    register_analysis_settings(window.project, controller)
     window.project.register_results(RESULTS_PREFIX, lambda: analysis_arrays(session.analysis_result),
                                     lambda arrays: session.set_analysis_result(analysis_from_arrays(arrays)),
                                     session.analysis_changed)

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 from analysis import background as bg
 from analysis import project as pj
 from analysis.fit_windows import windows_from_json, windows_to_json
+from analysis.pipeline import AnalysisSettings
 
 from .session import COLORMAPS, ECHEM_QUANTITIES, SCALINGS, Y_AXES, Session, SodiumParameters
 
 if TYPE_CHECKING:   # imported for annotations only: the controllers import this module
+    from .analysis_controller import AnalysisController
     from .background_controls import BackgroundController
     from .fit_controller import FitController
     from .project_controller import ProjectController
@@ -98,3 +100,15 @@ def register_fitting(project: "ProjectController", fitting: "FitController", ses
 
     project.register_settings("fit", get_windows, set_windows, fitting.windows_changed)
     project.register_results("peak_fit", get_result, set_result, session.fit_result_changed)
+
+
+def register_analysis_settings(project: "ProjectController", controller: "AnalysisController") -> None:
+    """Save the settings of the last Analyze run (``analysis``, as ``operando-xrd analyze`` writes
+    them), so the Analyze dialog of a reopened project starts from them."""
+    def set_(value: dict) -> None:
+        try:
+            controller.last_settings = AnalysisSettings.from_dict(value)
+        except (TypeError, ValueError, KeyError, AttributeError):   # a damaged entry: the defaults
+            controller.last_settings = AnalysisSettings()
+
+    project.register_settings("analysis", lambda: controller.last_settings.to_dict(), set_)
