@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
+from scipy.optimize import nnls
 from scipy.signal import find_peaks, peak_widths
 
 from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
@@ -175,3 +176,21 @@ def mixture_weights(intensity: np.ndarray, before: np.ndarray, after: np.ndarray
     total = a + b
     ok = np.abs(total) > 1e-12
     return np.where(ok, b / np.where(ok, total, 1.0), 0.5)
+
+
+def mixture_novelty(target_root: np.ndarray, before: np.ndarray, after: np.ndarray, noise_var: float,
+                    window_pts: int) -> float:
+    """Novelty ratio of ``target_root`` (n_points,) against the best non-negative mixture of two
+    reference patterns.
+
+    before/after: (n_points,) mean *intensities* (not roots) of the references; the mixture
+    α·before + β·after is fitted in intensity space (where two coexisting phases add) after the
+    local offsets and shifts are projected out, then compared with :func:`novelty_ratio` in the
+    square-root space. About 1 when the target is a two-phase mixture of the references.
+    """
+    project_out = _drift_projector(0.5 * (before + after), window_pts, width_term=False)
+    refs = project_out(np.column_stack([before, after])).reshape(-1, 2)
+    target = project_out(np.asarray(target_root, dtype=float) ** 2).reshape(-1)
+    coef = nnls(refs, target)[0]
+    mixed = np.sqrt(np.clip(coef[0] * before + coef[1] * after, 0.0, None))
+    return novelty_ratio(target_root, mixed, noise_var, window_pts)

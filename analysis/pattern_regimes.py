@@ -7,10 +7,13 @@
 2. Boundaries whose ratio exceeds ``1 + max(min_excess, k·√(2/dof), 3·(q25 − 1))`` (q25: lower
    quartile of the profile, which tracks the drift model's own error at high counts) form change
    runs; scans between them are regime cores.
-3. Cores are named "unknown 1", "unknown 2", ... in order of appearance; a core that matches an
+3. A core whose every block is a non-negative mixture of its two neighbours' patterns is part of a
+   long two-phase change (both phases coexisting part way), not a regime of its own: it is dropped,
+   so a slow plateau reads as one change.
+4. Cores are named "unknown 1", "unknown 2", ... in order of appearance; a core that matches an
    earlier one (the same drift-tolerant test between any pair of their ``lag``-scan blocks does
    not fire) gets its name again, so a reversible sequence reads "unknown 1 → unknown 2 → unknown 1".
-4. Each change is dated by a flat–ramp–flat fit to the share of the next regime's pattern in
+5. Each change is dated by a flat–ramp–flat fit to the share of the next regime's pattern in
    every scan (a two-phase change makes that share follow the lever rule).
 """
 
@@ -23,7 +26,7 @@ import numpy as np
 
 from .cancel import CancelToken, ProgressFn, check
 from .change_points import add_slow_changes, cores_between, fit_ramp_to_excess, raised_runs
-from .pattern_novelty import PatternStack, novelty_profile, novelty_ratio, prepare_patterns
+from .pattern_novelty import PatternStack, mixture_novelty, novelty_profile, novelty_ratio, prepare_patterns
 from .regimes import SLOW_LAG_FACTOR, Assembly, Change, RampFn, assemble_regimes, default_lag, ramp_window
 
 UNKNOWN = "unknown"
@@ -69,6 +72,37 @@ def _cores_match(stack: PatternStack, a: tuple[int, int], b: tuple[int, int], la
     return False
 
 
+def _is_mixture(stack: PatternStack, core: tuple[int, int], before: tuple[int, int], after: tuple[int, int],
+                lag: int, threshold: float) -> bool:
+    """Whether every block of ``core`` is a mixture of the ``lag`` scans of ``before`` and ``after``
+    nearest to it (nearest: least drift between reference and block)."""
+    ref_a = (max(before[0], before[1] - lag + 1), before[1])
+    ref_b = (after[0], min(after[1], after[0] + lag - 1))
+    intensity = lambda r: (stack.root[r[0]:r[1] + 1] ** 2).mean(axis=0)  # noqa: E731
+    a, b = intensity(ref_a), intensity(ref_b)
+    for block in _blocks(core, lag):
+        k = min(block[1] - block[0], ref_a[1] - ref_a[0], ref_b[1] - ref_b[0]) + 1
+        target = stack.root[block[0]:block[1] + 1].mean(axis=0)
+        if mixture_novelty(target, a, b, stack.noise ** 2 * 2.0 / k, stack.window_pts) > threshold:
+            return False
+    return True
+
+
+def drop_mixture_cores(stack: PatternStack, cores: list[tuple[int, int]], lag: int, threshold: float,
+                       cancel: Optional[CancelToken] = None) -> list[tuple[int, int]]:
+    """``cores`` without those that are two-phase mixtures of their neighbours (module docstring, 3)."""
+    cores = list(cores)
+    j = 1
+    while j < len(cores) - 1:
+        check(cancel)
+        if _is_mixture(stack, cores[j], cores[j - 1], cores[j + 1], lag, threshold):
+            del cores[j]
+            j = max(j - 1, 1)   # the previous core has a new neighbour: test it again
+        else:
+            j += 1
+    return cores
+
+
 def name_cores(stack: PatternStack, cores: list[tuple[int, int]], lag: int, threshold: float,
                cancel: Optional[CancelToken] = None) -> list[str]:
     """"unknown k" labels; a core matching an earlier, non-neighbouring core reuses its label."""
@@ -110,6 +144,21 @@ class _Evidence:
         return np.nan_to_num(self.ratio - 1.0, nan=0.0) * 2.0 / k
 
 
+def _extend_over_slow_change(window: tuple[int, int], core_a: tuple[int, int], core_b: tuple[int, int],
+                             slow: _Evidence) -> tuple[int, int]:
+    """Widen a ramp window into its cores while the long-lag profile stays raised at the window's
+    edge: a slow two-phase change (a long plateau) can run far into the cores the short lag found,
+    and a window that cuts it dates the change at the window's edge."""
+    raised = np.nan_to_num(slow.ratio, nan=0.0) > slow.threshold
+    lo, hi = window
+    while lo > core_a[0] and raised[lo]:
+        lo -= 1
+    while hi < core_b[1] and raised[hi]:
+        hi += 1
+    # the long-lag blocks reach ``lag`` scans past the change itself: keep that margin
+    return max(core_a[0], lo - slow.lag), min(core_b[1], hi + slow.lag)
+
+
 def pattern_ramp(times_s: np.ndarray, fast: _Evidence, slow: _Evidence) -> RampFn:
     """A ramp fitter on the novelty profile: the unexplained change energy between the blocks either
     side of each boundary is matched to that of a linear change (two-phase lever rule). Working on
@@ -121,7 +170,7 @@ def pattern_ramp(times_s: np.ndarray, fast: _Evidence, slow: _Evidence) -> RampF
     def ramp(core_a: tuple[int, int], core_b: tuple[int, int]) -> Change:
         gap = slice(core_a[1] + 1, core_b[0] + 1)
         ev = fast if np.nanmax(fast.ratio[gap], initial=1.0) > fast.threshold else slow
-        lo, hi = ramp_window(core_a, core_b, fast.lag)
+        lo, hi = _extend_over_slow_change(ramp_window(core_a, core_b, fast.lag), core_a, core_b, slow)
         window = excess[id(ev)][lo:hi + 1]
         scatter = float(np.median(np.abs(window[1:] - np.median(window[1:]))))
         onset, end, _ = fit_ramp_to_excess(times_s[lo:hi + 1], window, ev.lag, noise_level=scatter)
@@ -171,7 +220,7 @@ def find_pattern_regimes(intensity: np.ndarray, times_s: np.ndarray, *, min_regi
     runs = [r for r in raised_runs(raised, max_gap=1) if r[1] > r[0]]
     slow_raised = np.nan_to_num(slow.ratio, nan=0.0) > slow.threshold
     runs = add_slow_changes(runs, slow.ratio, slow_raised, slow.lag)
-    cores = cores_between(n, runs)
+    cores = drop_mixture_cores(stack, cores_between(n, runs), lag, fast.threshold, cancel)
     labels = name_cores(stack, cores, lag, fast.threshold, cancel)
     ramp = pattern_ramp(np.asarray(times_s, dtype=float), fast, slow)
     assembly = assemble_regimes(n, cores, labels, [()] * len(cores), ramp, min_regime_scans, lag=lag)
