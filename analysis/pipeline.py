@@ -28,6 +28,16 @@ LAB_CU_TOLERANCE_A = 0.01
 
 PIPELINE_VERSION = 1
 
+LIBRARY_MISFIT_SHARE = 0.5
+"""When the library phases leave more than this share of the diffracted signal unexplained (median
+over scans, see :func:`unexplained_share`), the material is taken to be outside the library and
+the regimes come from the patterns alone. Simulated library phases leave ~0.001; a foreign
+(olivine-like) material fitted with the whole library leaves ~0.7; real data with texture or
+stacking faults sits in between, which is why the bar is a generous one half."""
+
+POOR_FIT_SHARE = 0.2
+"""Scans where the library leaves more than this share unexplained are named in the notes."""
+
 # progress weights of the steps (decomposition dominates the run time)
 _STEPS = (("phases", 80), ("transitions", 5), ("peaks", 15))
 
@@ -81,6 +91,7 @@ class AnalysisResult:
     peaks: Optional[SeriesFitResult]
     voltage: Optional[np.ndarray] = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    unexplained: Optional[np.ndarray] = None
 
     @property
     def events(self) -> list:
@@ -113,6 +124,46 @@ def naming_order(decomposition) -> list[str]:
     mean = np.nanmean(np.nan_to_num(np.asarray(decomposition.fraction, dtype=float)), axis=0)
     order = np.argsort(-mean, kind="stable")
     return [decomposition.phases[j] for j in order if decomposition.kinds[j] == "cathode"]
+
+
+def unexplained_share(series: ScanSeries, decomposition) -> np.ndarray:
+    """(n_scans,) share of each scan's diffracted signal that the decomposition leaves unexplained.
+
+    With y the counts, σ their errors, B the fitted background and M the whole model, over N
+    points: (Σ((y − M)/σ)² − N) / (Σ((y − B)/σ)² − N). Subtracting N takes the counting noise out
+    of both, so a perfect model gives ≈ 0 at any counting level and a model with no peaks gives 1.
+    NaN for scans the decomposition did not fit.
+    """
+    y, sigma = np.asarray(series.intensity, dtype=float), np.asarray(series.sigma, dtype=float)
+    fitted, background = np.asarray(decomposition.fitted), np.asarray(decomposition.background)
+    n = np.sum(np.isfinite(y), axis=1)
+    misfit = np.nansum(((y - fitted) / sigma) ** 2, axis=1) - n
+    signal = np.nansum(((y - background) / sigma) ** 2, axis=1) - n
+    fitted_ok = np.all(np.isfinite(fitted), axis=1)
+    return np.where(fitted_ok & (signal > 0), misfit / np.where(signal > 0, signal, 1.0), np.nan)
+
+
+def _scan_ranges(mask: np.ndarray) -> str:
+    """"3–7, 12" for a boolean (n_scans,) mask."""
+    idx = np.flatnonzero(mask)
+    runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1) if idx.size else []
+    return ", ".join(f"{r[0]}" if r.size == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+
+
+def _library_notes(unexplained: np.ndarray) -> tuple[bool, list[str]]:
+    """(whether the library explains the series, notes for the user) from :func:`unexplained_share`."""
+    if not np.isfinite(unexplained).any():
+        return False, ["the decomposition fitted no scan: regimes come from the patterns alone"]
+    median = float(np.nanmedian(unexplained))
+    if median > LIBRARY_MISFIT_SHARE:
+        return False, [f"the library phases explain only {100 * (1 - median):.0f} % of the diffracted signal "
+                       "(median over scans): the material is not in the library (add its phases); regimes come "
+                       "from the patterns alone"]
+    poor = np.nan_to_num(unexplained) > POOR_FIT_SHARE
+    if not poor.any():
+        return True, []
+    return True, [f"scans {_scan_ranges(poor)}: the library phases leave more than {100 * POOR_FIT_SHARE:.0f} % of "
+                  "the diffracted signal unexplained (a phase outside the library, texture or a bad cell range?)"]
 
 
 def _stage_progress(progress: Optional[ProgressFn], stage: str):
@@ -176,6 +227,12 @@ def run_analysis(series: ScanSeries, settings: AnalysisSettings = AnalysisSettin
     else:
         decomposition = _decompose(series, settings, kalpha2, library, progress, cancel)
     check(cancel)
+    unexplained = None
+    if decomposition is not None:
+        unexplained = unexplained_share(series, decomposition)
+        fits, library_notes = _library_notes(unexplained)
+        notes += library_notes
+        decomposition = decomposition if fits else None
     opts = dict(min_regime_scans=settings.min_regime_scans)
     if decomposition is not None and np.nanmax(np.nan_to_num(decomposition.fraction)) > 0:
         transitions = detect_transitions_from_decomposition(series, decomposition, voltage=voltage,
@@ -188,7 +245,8 @@ def run_analysis(series: ScanSeries, settings: AnalysisSettings = AnalysisSettin
     if progress:
         progress(100, 100)
     return AnalysisResult(settings=settings, wavelength_A=series.wavelength_A, decomposition=decomposition,
-                          transitions=transitions, peaks=peaks, voltage=voltage, notes=tuple(notes))
+                          transitions=transitions, peaks=peaks, voltage=voltage, notes=tuple(notes),
+                          unexplained=unexplained)
 
 
 def phase_rows(result: AnalysisResult, series: ScanSeries) -> list[dict]:
@@ -252,4 +310,6 @@ def result_arrays(result: AnalysisResult) -> dict[str, np.ndarray]:
         out["phases/kinds"] = np.array(dec.kinds, dtype=str)
     if result.voltage is not None:
         out["voltage_V"] = np.asarray(result.voltage)
+    if result.unexplained is not None:
+        out["unexplained_share"] = np.asarray(result.unexplained)
     return out

@@ -133,6 +133,38 @@ def p2_z() -> Scenario:
                     paths, be_window())
 
 
+OLIVINE_REFLECTIONS = (((2, 0, 0), 40.0), ((1, 0, 1), 50.0), ((2, 1, 0), 80.0), ((0, 1, 1), 70.0), ((1, 1, 1), 45.0),
+                       ((2, 1, 1), 100.0), ((0, 2, 0), 40.0), ((3, 0, 1), 85.0), ((3, 1, 1), 60.0), ((1, 2, 1), 30.0),
+                       ((4, 1, 0), 25.0), ((2, 2, 1), 20.0))
+"""Reflections allowed in Pnma with made-up, olivine-like intensities: a stand-in for any material the
+library does not hold (not a description of LiFePO4)."""
+
+
+def foreign_phases() -> dict:
+    """Two orthorhombic phases outside the bundled library, "X1" (cell of LiFePO4) and "X2" (of FePO4)."""
+    from .phase_library import phase_from_dict
+
+    def olivine(name: str, a: float, b: float, c: float):
+        return phase_from_dict({
+            "name": name, "kind": "cathode", "system": "orthorhombic", "cell": {"a": a, "b": b, "c": c},
+            "reflections": [{"hkl": list(h), "rel_intensity": r} for h, r in OLIVINE_REFLECTIONS],
+            "broadening": {"rel_d": 0.002}})
+    return {"X1": olivine("X1", 10.33, 6.01, 4.69), "X2": olivine("X2", 9.82, 5.79, 4.79)}
+
+
+def foreign_two_phase() -> Scenario:
+    """A two-phase cathode outside the library (simulate with ``library`` = bundled + :func:`foreign_phases`):
+    X1 → X2 on charge by a flat two-phase plateau, X2 → X1 on discharge; no cell drift."""
+    x1, x2 = {"X1": 1.0}, {"X2": 1.0}
+    charge = (regime("X1", x1, 0.15, 3.30, 3.40), two_phase("X2", x2, 0.70, 3.45, 3.45),
+              regime("X2", x2, 0.15, 3.50, 4.20))
+    discharge = (regime("X2", x2, 0.15, 4.10, 3.45), two_phase("X1", x1, 0.70, 3.40, 3.40),
+                 regime("X1", x1, 0.15, 3.30, 2.50))
+    return Scenario("foreign_two_phase", foreign_two_phase.__doc__,
+                    (Segment("charge", charge), Segment("discharge", discharge)), {},
+                    {"Be": (0.5, True), "Al": (0.25, False)})
+
+
 def scenarios() -> dict[str, Callable[[], Scenario]]:
     """Name → factory of every ready scenario."""
     return {f.__name__: f for f in (p2o3_op4, p2p3_op4, p2t_op4, o3p2_oprime3, p2s_pprime2, p2p3s_p3dprime,
