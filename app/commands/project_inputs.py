@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import h5py
@@ -14,12 +14,15 @@ from analysis.series import ScanSeries
 
 @dataclass(frozen=True)
 class ProjectInputs:
-    """What a command needs from a project: its series, echem file, events and clock offset."""
+    """What a command needs from a project: its series, echem file, events and clock offset; the
+    pattern inputs as found now and every saved setting (analysis settings, library edits …)."""
 
     series: ScanSeries
     echem_path: Optional[str]
     events: tuple
     clock_offset_s: float
+    pattern_paths: tuple[str, ...] = ()
+    settings: dict = field(default_factory=dict)
 
 
 def is_project_file(path: str) -> bool:
@@ -55,4 +58,5 @@ def open_project_inputs(path: str) -> ProjectInputs:
     echem = next((c.resolved_path for c in checks if c.ref.role == "echem"), None)
     series = load_series(patterns[0] if len(patterns) == 1 else patterns)
     return ProjectInputs(series=series, echem_path=echem, events=tuple(project.events),
-                         clock_offset_s=float(project.settings.get("clock_offset_s", 0.0)))
+                         clock_offset_s=float(project.settings.get("clock_offset_s", 0.0)),
+                         pattern_paths=tuple(patterns), settings=dict(project.settings))
