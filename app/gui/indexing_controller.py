@@ -5,7 +5,9 @@ Data flow: the Indexing dock asks for a run or an override; the controller runs
 :func:`analysis.peak_indexing_run.index_and_fit_lattices` on the current ``session.fit_result``
 with the phases of ``phase_source()`` and keeps the outcome (:attr:`table`, :attr:`lattice`,
 :attr:`summary`) for the views, with :attr:`indexed` the fit result it belongs to. A new peak
-fit (or none) clears the outcome; the overrides stay while the peak numbering is unchanged.
+fit (or none) clears the outcome; the overrides stay while the peak numbering is unchanged. The
+options and overrides are plain data for the project (:meth:`IndexingController.settings`,
+:meth:`~IndexingController.restore`).
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ class IndexingController(QObject):
     """Owns the ``peak_indexing`` job, its options and the user's overrides.
 
     Signals: ``results_changed()`` (table, lattice and summary replaced or cleared),
-    ``overrides_changed()``, ``busy_changed(bool)``, ``progressed(done, total)``,
-    ``message(text, ms)``, ``failed(text)``.
+    ``overrides_changed()``, ``settings_changed()`` (overrides or options), ``busy_changed(bool)``,
+    ``progressed(done, total)``, ``message(text, ms)``, ``failed(text)``.
     """
 
     results_changed = Signal()
     overrides_changed = Signal()
+    settings_changed = Signal()
     busy_changed = Signal(bool)
     progressed = Signal(int, int)
     message = Signal(str, int)
@@ -47,6 +50,7 @@ class IndexingController(QObject):
         self.zero_shift = False
         self.displacement = False
         self.manual: dict[int, ManualAssignment] = {}   # global peak index → the user's entry
+        self.manual_n_peaks: Optional[int] = None        # peaks of the fit the entries number
         self.indexed = None                              # the fit result the outcome belongs to
         self.table = None
         self.lattice: dict = {}
@@ -102,14 +106,47 @@ class IndexingController(QObject):
         """Peak ``peak`` (global index) is (phase, hkl) in every scan; ``phase=None`` excludes it.
         Re-runs the indexing."""
         self.manual[int(peak)] = ManualAssignment(int(peak), phase, None if hkl is None else tuple(hkl))
-        self.overrides_changed.emit()
+        result = self.indexed if self.indexed is not None else self._session.fit_result
+        self.manual_n_peaks = None if result is None else int(result.center.shape[1])
+        self._emit_overrides_changed()
         self.run()
 
     def clear_override(self, peak: int) -> None:
         """Back to the automatic assignment of ``peak``; re-runs the indexing."""
         if self.manual.pop(int(peak), None) is not None:
-            self.overrides_changed.emit()
+            self._emit_overrides_changed()
             self.run()
+
+    def _emit_overrides_changed(self) -> None:
+        self.overrides_changed.emit()
+        self.settings_changed.emit()
+
+    def set_options(self, zero_shift: bool, displacement: bool) -> None:
+        """Refine a zero shift and/or a sample displacement too; re-runs an indexing already shown."""
+        if (zero_shift, displacement) == (self.zero_shift, self.displacement):
+            return
+        self.zero_shift, self.displacement = bool(zero_shift), bool(displacement)
+        self.settings_changed.emit()
+        if self.indexed is not None:
+            self.run()
+
+    # -- project ------------------------------------------------------------------------------
+    def settings(self) -> dict:
+        """Options and overrides as JSON-compatible data (the project setting ``indexing``)."""
+        return {"zero_shift": self.zero_shift, "displacement": self.displacement, "n_peaks": self.manual_n_peaks,
+                "overrides": [{"peak": m.peak, "phase": m.phase, "hkl": None if m.hkl is None else list(m.hkl)}
+                              for m in self.manual.values()]}
+
+    def restore(self, value: dict) -> None:
+        """Bring back what :meth:`settings` saved; the overrides apply to a peak fit of ``n_peaks``
+        peaks (the project's, restored after this)."""
+        self.set_options(bool(value.get("zero_shift", False)), bool(value.get("displacement", False)))
+        self.manual = {int(d["peak"]): ManualAssignment(int(d["peak"]), d.get("phase"),
+                                                        None if d.get("hkl") is None else tuple(map(int, d["hkl"])))
+                       for d in value.get("overrides", [])}
+        n_peaks = value.get("n_peaks")
+        self.manual_n_peaks = None if n_peaks is None else int(n_peaks)
+        self._emit_overrides_changed()
 
     # -- reactions ----------------------------------------------------------------------------
     @Slot(object)
@@ -139,11 +176,10 @@ class IndexingController(QObject):
     def _on_fit_result_changed(self, result) -> None:
         if result is self.indexed:
             return
-        previous = self.indexed
-        if result is None or previous is None or result.center.shape[1] != previous.center.shape[1]:
+        if result is None or result.center.shape[1] != self.manual_n_peaks:
             if self.manual:
-                self.manual = {}
-                self.overrides_changed.emit()
+                self.manual, self.manual_n_peaks = {}, None
+                self._emit_overrides_changed()
         self._runner.cancel(INDEX_JOB)
         self.indexed, self.table, self.lattice, self.summary = None, None, {}, []
         self.results_changed.emit()

@@ -85,6 +85,7 @@ class IndexingPanel(QDockWidget):
         self.apply_button.clicked.connect(self.apply_override)
         self.plot.scan_requested.connect(self.scan_requested)
         controller.results_changed.connect(self._fill_table)
+        controller.settings_changed.connect(self._on_settings_changed)
         controller.busy_changed.connect(self._on_busy_changed)
         session.fit_result_changed.connect(self._update_enabled)
         self._fill_table()
@@ -191,10 +192,15 @@ class IndexingPanel(QDockWidget):
     # -- state --------------------------------------------------------------------------------
     @Slot(bool)
     def _on_options_toggled(self, _checked: bool) -> None:
-        self._controller.zero_shift = self.zero_check.isChecked()
-        self._controller.displacement = self.displacement_check.isChecked()
-        if self._controller.indexed is not None:
-            self._controller.run()
+        self._controller.set_options(self.zero_check.isChecked(), self.displacement_check.isChecked())
+
+    @Slot()
+    def _on_settings_changed(self) -> None:
+        """Options restored from a project show in the check boxes."""
+        for box, on in ((self.zero_check, self._controller.zero_shift),
+                        (self.displacement_check, self._controller.displacement)):
+            if box.isChecked() != on:
+                box.setChecked(on)
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
@@ -235,4 +241,5 @@ def install_indexing(window: "MainWindow") -> IndexingPanel:
     window.status.cancel_requested.connect(controller.cancel)
     overlay = window.event_controller.attach_plot(panel.plot.plot_item, "x", panel.plot.scan_x)
     panel.plot.x_combo.currentIndexChanged.connect(overlay.redraw)
+    window.project.register_settings("indexing", controller.settings, controller.restore, controller.settings_changed)
     return panel
