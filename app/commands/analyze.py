@@ -190,6 +190,7 @@ def _write_project(path: Path, result, *, inputs, echem, library=None, project=N
     if echem:
         refs.append(make_input_ref(echem, "echem", path))
     results = result_arrays(result)
+    results.update(_gui_analysis_arrays(results, result))
     if result.peaks is not None:
         results.update({f"peak_fit/{k}": v for k, v in fit_result_arrays(result.peaks).items()})
     settings = dict(project.settings) if project is not None else {}
@@ -200,6 +201,18 @@ def _write_project(path: Path, result, *, inputs, echem, library=None, project=N
     kept = [e for e in project.events if e.source != "auto"] if project is not None else []
     return save_project(path, Project(inputs=tuple(refs), settings=settings, results=results,
                                       events=(*kept, *result.events)))
+
+
+def _gui_analysis_arrays(results: dict, result) -> dict:
+    """The decomposition again where the GUI reads it (``analysis/…``: phases, sequence, present
+    phases), so the window shows the run when the project is opened."""
+    import numpy as np
+
+    arrays = {f"analysis/{k}": v for k, v in results.items() if k.startswith("phases/")}
+    if arrays:
+        arrays["analysis/sequence"] = np.array([result.sequence], dtype=str)
+        arrays["analysis/present_phases"] = np.array(result.present_phases(), dtype=str)
+    return arrays
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:

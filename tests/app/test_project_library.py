@@ -180,3 +180,27 @@ def test_an_edited_bundled_phase_overrides_the_library_of_the_reopened_session(m
     plain = tmp_path / "plain.oxrd"
     assert third.project.save_to(plain)
     assert pj.load_project(plain).settings["library"] == {"phases": []}
+
+
+def test_a_headless_rerun_opens_in_the_window(make_window, qtbot, monkeypatch, tmp_path, folder, sim):
+    """GUI → ``operando-xrd analyze PROJECT`` → GUI: the re-run's project shows its result, the
+    user phase and the Analyze settings."""
+    from app.cli import main
+
+    first = make_window("config")
+    load(first, qtbot, folder)
+    edit_in_dialog(first, monkeypatch, "P2", new_name=USER_PHASE)
+    first.phase_tools.controller.last_settings = AnalysisSettings(phases=(USER_PHASE,), fit_peaks=False)
+    path = tmp_path / "gui.oxrd"
+    assert first.project.save_to(path)
+    out = tmp_path / "rerun"
+    assert main(["analyze", str(path), "--out", str(out)]) == 0
+
+    second = reopen(make_window, qtbot, out / "analysis.oxrd")
+    result = second.session.analysis_result
+    assert result is not None and result.sequence == USER_PHASE
+    np.testing.assert_allclose(located_c(result, USER_PHASE), true_c(sim), atol=C_TOLERANCE_A)
+    assert phase_to_dict(second.phase_tools.model.library[USER_PHASE]) == phase_to_dict(
+        first.phase_tools.model.library[USER_PHASE])
+    assert second.phase_tools.controller.last_settings.phases == (USER_PHASE,)
+    assert second.phase_tools.sequence_label.text() == USER_PHASE
