@@ -78,6 +78,7 @@ class ScanModel:
         self.basis = basis
         self.q = np.linalg.qr(basis * self.w[:, None])[0] if basis.shape[1] else np.zeros((x_deg.size, 0))
         self.yw = self.project(y * self.w)
+        self.bank_norms: dict = {}   # search bank → its profiles' projected squared norms on this scan
 
     def project(self, a: np.ndarray) -> np.ndarray:
         """Remove the weighted background space from a (n_points,) or (n_points, k) array."""

@@ -31,10 +31,12 @@ class Bank:
     def gains(self, model: ScanModel, r: np.ndarray) -> np.ndarray:
         """(n_cells,) χ² decrease from adding each profile alone to a fit with residual r (projected):
         (mᵀr)²/|P⊥m|² for weighted profiles m, 0 where mᵀr ≤ 0 (the scale would be negative)."""
-        w = model.w[:, None]
-        products = (self.profiles @ np.hstack([w * r[:, None], w * model.q]).astype(np.float32)).astype(float)
-        num = products[:, 0]
-        den = (self.squared @ (model.w ** 2).astype(np.float32)).astype(float) - np.sum(products[:, 1:] ** 2, axis=1)
+        num = (self.profiles @ (model.w * r).astype(np.float32)).astype(float)
+        den = model.bank_norms.get(self)
+        if den is None:   # |P⊥m|² depends on the scan's weights and background only: once per scan
+            q_products = (self.profiles @ (model.w[:, None] * model.q).astype(np.float32)).astype(float)
+            den = (self.squared @ (model.w ** 2).astype(np.float32)).astype(float) - np.sum(q_products ** 2, axis=1)
+            model.bank_norms[self] = den
         return np.where(num > 0, num ** 2 / np.maximum(den, 1e-30), 0.0)
 
 
