@@ -116,6 +116,7 @@ class PhaseTools(QObject):
         self.sequence_label.setStyleSheet("color: #81c784;")
         self.edit_action = QAction("&Edit Phase Library…", self)
         self.edit_action.triggered.connect(self._on_new_phase)
+        session.series_changed.connect(self._on_series_changed)
 
     @Slot(str)
     def edit_phase(self, name: str) -> None:
@@ -164,6 +165,13 @@ class PhaseTools(QObject):
         except InputError:   # already reported when the window opened
             library = dict(self.bundled)
         self._set_library({**library, **phases})
+
+    @Slot(object)
+    def _on_series_changed(self, _series) -> None:
+        """Other data (or a project being opened, which applies its own edits afterwards): the
+        previous project's phase edits no longer apply."""
+        if self.project_phases:
+            self.apply_library_settings({"phases": []})
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:

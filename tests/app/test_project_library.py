@@ -204,3 +204,18 @@ def test_a_headless_rerun_opens_in_the_window(make_window, qtbot, monkeypatch, t
         first.phase_tools.model.library[USER_PHASE])
     assert second.phase_tools.controller.last_settings.phases == (USER_PHASE,)
     assert second.phase_tools.sequence_label.text() == USER_PHASE
+
+
+def test_project_edits_end_with_the_session(make_window, qtbot, monkeypatch, tmp_path, folder):
+    """A reopened project's phases belong to it: loading other data brings back the file library."""
+    first = make_window("config")
+    load(first, qtbot, folder)
+    edit_in_dialog(first, monkeypatch, "P2", c=11.3)
+    path = tmp_path / "edited.oxrd"
+    assert first.project.save_to(path)
+    second = reopen(make_window, qtbot, path)
+    assert second.phase_tools.model.library["P2"].cell.c == 11.3
+    load(second, qtbot, folder)   # the same files, opened as new data
+    bundled = load_library()["P2"]
+    assert phase_to_dict(second.phase_tools.model.library["P2"]) == phase_to_dict(bundled)
+    assert phase_to_dict(second.phase_tools.controller.library["P2"]) == phase_to_dict(bundled)
