@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     series = project.series if project is not None else load_input_series(args.input)
     settings = _settings(args, phases, series, project)
+    _check_known(settings, library, args.input[0])
     if settings.wavelength_A:
         series = series.with_wavelength(settings.wavelength_A)
     if series.wavelength_A is None:
@@ -104,7 +105,10 @@ def _settings(args: argparse.Namespace, phases, series, project):
     from analysis.pipeline import AnalysisSettings, is_lab_cu
 
     saved = project.settings.get("analysis") if project is not None else None
-    settings = AnalysisSettings.from_dict(saved) if saved else AnalysisSettings()
+    try:
+        settings = AnalysisSettings.from_dict(saved) if saved else AnalysisSettings()
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise InputError(args.input[0], f"the project's analysis settings cannot be read: {exc}") from exc
     if project is None:   # no saved choice: Kα2 follows the wavelength
         settings = replace(settings, kalpha2=is_lab_cu(args.wavelength or series.wavelength_A) or None)
     if args.no_kalpha2:
@@ -122,6 +126,14 @@ def _settings(args: argparse.Namespace, phases, series, project):
     offset = args.clock_offset if args.clock_offset is not None else (
         project.clock_offset_s if project is not None else 0.0)
     return replace(settings, clock_offset_s=float(offset))
+
+
+def _check_known(settings, library: dict, source: str) -> None:
+    """InputError naming ``source`` (the project) when its saved settings name phases the library lacks."""
+    unknown = [n for n in (*(settings.phases or ()), *settings.parasitic) if n not in library]
+    if unknown:
+        raise InputError(source, f"the saved analysis names phase(s) {', '.join(unknown)} that the library lacks "
+                                 "(give --phases, or --library with their files)")
 
 
 def _parse_phases(text, library):

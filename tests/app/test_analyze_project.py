@@ -131,3 +131,13 @@ def test_missing_library_folder_is_a_one_line_error(data, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert str(missing) in err and "\n" not in err
     assert not (tmp_path / "o").exists()   # refused before anything was written
+
+
+def test_a_saved_phase_missing_from_the_library_is_a_one_line_error(data, tmp_path, capsys):
+    root, _ = data
+    path = write_project(root, "saved_unknown.oxrd", AnalysisSettings(phases=(USER_PHASE,), fit_peaks=False))
+    assert main(["analyze", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(path) in err and USER_PHASE in err and "\n" not in err
+    # the flag wins over the saved choice
+    assert main(["analyze", str(path), "--out", str(tmp_path / "o"), "--phases", "P2"]) == 0
