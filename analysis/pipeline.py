@@ -134,7 +134,9 @@ def unexplained_share(series: ScanSeries, decomposition) -> np.ndarray:
     of both, so a perfect model gives ≈ 0 at any counting level and a model with no peaks gives 1.
     NaN for scans the decomposition did not fit.
     """
-    y, sigma = np.asarray(series.intensity, dtype=float), np.asarray(series.sigma, dtype=float)
+    y = np.asarray(series.intensity, dtype=float)
+    # the decomposition's own σ when the file gives none (most pattern files): √max(I, 1)
+    sigma = np.sqrt(np.maximum(y, 1.0)) if series.sigma is None else np.asarray(series.sigma, dtype=float)
     fitted, background = np.asarray(decomposition.fitted), np.asarray(decomposition.background)
     n = np.sum(np.isfinite(y), axis=1)
     misfit = np.nansum(((y - fitted) / sigma) ** 2, axis=1) - n
