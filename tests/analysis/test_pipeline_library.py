@@ -3,6 +3,7 @@ the bundled one — checked on a simulated P2 solid solution with known cells.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -67,3 +68,11 @@ def test_a_user_phase_can_be_analysed():
     result = run_analysis(simulated().series, settings, library=library)
     np.testing.assert_allclose(located_c(result, "P2 mine"), true_c(), atol=C_TOLERANCE_A)
     assert result.sequence == "P2 mine"
+
+
+def test_a_series_without_sigma_is_analysed():
+    """Most pattern files carry no σ: the run falls back to the decomposition's √max(I, 1)."""
+    series = replace(simulated().series, sigma=None)
+    result = run_analysis(series, AnalysisSettings(phases=("P2",), fit_peaks=False))
+    assert result.sequence == "P2"
+    np.testing.assert_allclose(located_c(result, "P2"), true_c(), atol=C_TOLERANCE_A)
