@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     inputs = list(project.pattern_paths) if project is not None else args.input
     written = write_outputs(out, series, result, inputs=inputs, echem=echem, library=library, project=project)
     print(f"\nsequence: {result.sequence}")
+    for note in result.notes:
+        print(f"note: {note}")
     for path in written:
         print(f"wrote {path}")
     return 0

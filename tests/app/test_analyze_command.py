@@ -87,3 +87,19 @@ def test_unknown_phase_is_a_clear_error(tmp_path, capsys):
     assert main(["analyze", str(tmp_path), "--out", str(tmp_path / "o"), "--phases", "P2,XYZ"]) == 2
     err = capsys.readouterr().err
     assert "XYZ" in err
+
+
+def test_a_material_outside_the_library_is_said_and_named_unknown(tmp_path, capsys):
+    from analysis.phase_library import load_library
+    from analysis.simulation_scenarios import foreign_phases, foreign_two_phase
+
+    sim = simulate(foreign_two_phase(), library={**load_library(), **foreign_phases()}, n_scans=60, seed=3)
+    write_nexus(sim.series, tmp_path / "foreign.nxs")
+    code = main(["analyze", str(tmp_path / "foreign.nxs"), "--out", str(tmp_path / "out"), "--phases", "P2,O3"])
+    assert code == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["method"] == "patterns" and summary["phases"] == []
+    assert summary["sequence"] == "unknown 1 → unknown 2 → unknown 1"
+    assert [e["scan"] for e in summary["events"]] == pytest.approx([e.scan for e in sim.truth.events], abs=3)
+    assert any("not in the library" in n for n in summary["notes"])
+    assert "note: the library phases explain only" in capsys.readouterr().out
