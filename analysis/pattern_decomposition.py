@@ -28,6 +28,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
+from .decomposition_consistency import find_substitutes
 from .decomposition_profiles import ProfileSettings, chebyshev_basis, phase_cell
 from .decomposition_scan import ZERO, PhaseState, ScanModel, delta_chi2, refine_scan, scan_solution
 from .decomposition_search import (drop_redundant, drop_weak, locate_phases, make_bank, merge_lookalikes, residual,
@@ -175,7 +176,15 @@ class _Table:
         self.fraction, self.fraction_err = np.full((ns, n_p), np.nan), np.full((ns, n_p), np.nan)
 
 
+def _clear_row(table: _Table, i: int) -> None:
+    """Forget what an earlier fit of scan i recorded (a refit may hold fewer phases)."""
+    table.scale[i], table.delta_chi2[i] = 0.0, 0.0
+    for name in ("scale_err", "cells", "cell_err", "rel_d", "fraction", "fraction_err"):
+        getattr(table, name)[i] = np.nan
+
+
 def _record(table: _Table, i: int, model: ScanModel, errors: dict, factors: np.ndarray) -> None:
+    _clear_row(table, i)
     n_nonlinear = len(errors)
     sol = scan_solution(model, n_nonlinear, errors)
     table.delta_chi2[i] = delta_chi2(model, sol)
@@ -236,6 +245,11 @@ def _drop_insignificant(states: list[PhaseState], delta_chi2: np.ndarray, thresh
             st.located = False
             st.params = {k: getattr(st.phase.cell, k) for k in st.phase.free_parameters} if st.phase.cell else {}
             st.rel_d = st.phase.broadening_rel_d
+
+
+def _snapshot(states: list[PhaseState]) -> list[PhaseState]:
+    """Copies of the per-phase states (without their column caches) to restart a pass from."""
+    return [replace(st, params=dict(st.params), _cache=(None, None)) for st in states]
 
 
 MAX_BACKFILL_SCANS = 12
@@ -311,21 +325,36 @@ def decompose_series(series: ScanSeries, phases: Sequence[Phase],
     table = _Table(series.n_scans, len(phases), x.size)
     throttle = ProgressThrottle(progress, series.n_scans)
 
-    def fit(i: int, states: list, zero_deg: float, into: _Table, row: int) -> float:
-        model = ScanModel(x, series.intensity[i], sigma[i], basis, profile, states, zero_deg)
-        _record(into, row, model, _fit_scan(model, banks, settings), factors)
-        _drop_insignificant(states, into.delta_chi2[row], settings.keep_min_delta_chi2)
-        return model.zero_deg
+    def pass_over(scans: range, states: list, zero_deg: float, usable: dict, snapshots: list) -> None:
+        """Fit ``scans`` in order with the phases of ``usable`` banks, carrying ``states`` along."""
+        def fit(i: int, states: list, zero_deg: float, into: _Table, row: int) -> float:
+            model = ScanModel(x, series.intensity[i], sigma[i], basis, profile, states, zero_deg)
+            _record(into, row, model, _fit_scan(model, usable, settings), factors)
+            _drop_insignificant(states, into.delta_chi2[row], settings.keep_min_delta_chi2)
+            return model.zero_deg
 
-    zero_deg = 0.0
-    for i in range(series.n_scans):
-        check(cancel)
-        zero_deg = fit(i, states, zero_deg, table, i)
-        _backfill(i, states, table, fit, settings.keep_min_delta_chi2)
-        if i == 0 and settings.fix_parasitic_after_first:
-            for st in states:
-                st.refine = st.phase.kind != "parasitic"
-        throttle(i + 1)
+        for i in scans:
+            check(cancel)
+            zero_deg = fit(i, states, zero_deg, table, i)
+            _backfill(i, states, table, fit, settings.keep_min_delta_chi2)
+            if i == 0 and settings.fix_parasitic_after_first:
+                for st in states:
+                    st.refine = st.phase.kind != "parasitic"
+            snapshots[i] = _snapshot(states)
+            throttle(i + 1)
+
+    snapshots: list = [None] * series.n_scans
+    pass_over(range(series.n_scans), states, 0.0, banks, snapshots)
+    substitutes = find_substitutes(table.scale > 0, table.delta_chi2, np.array([p.kind == "cathode" for p in phases]))
+    if substitutes:   # look-alikes that took turns: refit their stretch without the loser
+        first, last = min(s.first_scan for s in substitutes), max(s.last_scan for s in substitutes)
+        losers = {s.loser for s in substitutes}
+        states = _snapshot(snapshots[first - 1]) if first > 0 else _initial_states(phases, settings)
+        for j in losers:
+            states[j].located = False
+        zero_deg = float(table.zero_deg[first - 1]) if first > 0 else 0.0
+        pass_over(range(first, last + 1), states, zero_deg, {i: b for i, b in banks.items() if i not in losers},
+                  snapshots)
     kind = "weight" if settings.scale_factors else "weight (library-intensity model)"
     return DecompositionResult(
         phases=tuple(p.name for p in phases), kinds=tuple(p.kind for p in phases), scale=table.scale,
