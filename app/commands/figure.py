@@ -11,7 +11,7 @@ from .project_inputs import is_project_file, open_project_inputs
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("figure", help="render the contour + voltage figure to PNG/TIFF/SVG/PDF")
+    p = sub.add_parser("figure", help="render the contour + voltage figure to PNG/TIFF/SVG/PDF/EPS")
     p.add_argument("input", nargs="+", help="pattern folder/files, HDF5/NeXus file, or a project file (.oxrd): "
                                             "its series, voltage and events")
     p.add_argument("-o", "--out", required=True, help="output file; format from the extension")

@@ -27,7 +27,7 @@ from app.figures.preview import decimate_for_preview, remap_events
 
 CMAPS = ("viridis", "cividis", "magma", "inferno", "plasma", "turbo", "gray", "Greys")
 PANEL_CHOICES = (("Voltage", "voltage"), ("Na content x", "x"), ("None", None))
-FILE_FILTER = "PNG image (*.png);;TIFF image (*.tif *.tiff);;PDF (*.pdf);;SVG (*.svg)"
+FILE_FILTER = "PNG image (*.png);;TIFF image (*.tif *.tiff);;PDF (*.pdf);;SVG (*.svg);;EPS (*.eps)"
 PREVIEW_DELAY_MS = 200
 
 

@@ -110,3 +110,16 @@ def test_per_scan_voltage_survives_preview_decimation(qtbot, tmp_path):
         pass
     assert "one per scan" not in dlg.message.text()
     assert not dlg.preview_pixmap().isNull()
+
+
+def test_export_writes_eps(qtbot, dialog, tmp_path, monkeypatch):
+    from app.gui import figure_dialog
+    out = tmp_path / "fig.eps"
+    dialog.dpi.setValue(100)
+    assert "*.eps" in figure_dialog.FILE_FILTER
+    monkeypatch.setattr(figure_dialog.QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    with qtbot.waitSignal(dialog.exported, timeout=20000):
+        dialog.export_button.click()
+    data = out.read_bytes()
+    assert data.startswith(b"%!PS-Adobe") and b"EPSF" in data.split(b"\n", 1)[0]
+    assert b"%%BoundingBox: 0 0 235 213" in data or b"%%BoundingBox: 0 0 236 213" in data  # 8.3 x 7.5 cm in pt

@@ -301,7 +301,7 @@ def test_figure_from_args_errors(tmp_path):
     with pytest.raises(ValueError, match="LO:HI"):
         figure_from_args(series, tmp_path / "f.png", windows=("15-17",))
     with pytest.raises(ValueError, match="unknown figure format"):
-        figure_from_args(series, tmp_path / "f.eps")
+        figure_from_args(series, tmp_path / "f.bmp")
     with pytest.raises(ValueError, match="layout"):
         figure_from_args(series, tmp_path / "f.png", layout="transposed")
     with pytest.raises(ValueError, match="holds no data"):
