@@ -12,6 +12,7 @@ from typing import Callable, Optional
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QObject, QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QCursor
 from PySide6.QtWidgets import QMenu
@@ -108,8 +109,13 @@ class EventOverlay(QObject):
     @Slot()
     def _on_view_destroyed(self, *_args) -> None:
         self._view_alive = False
-        # when the overlay itself is being torn down first, its attributes may already be gone
-        for event_id in list(getattr(self, "_items", ())):
+        # when the overlay itself is being torn down first, its attributes may already be gone;
+        # a plot inside a dock can lose its ViewBox before the view: then nothing is left to remove
+        items = getattr(self, "_items", {})
+        plot = getattr(self, "plot_item", None)
+        if plot is None or not (shiboken6.isValid(plot) and shiboken6.isValid(plot.vb)):
+            items.clear()
+        for event_id in list(items):
             self._drop(event_id)
 
     @Slot()
