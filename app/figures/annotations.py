@@ -103,11 +103,16 @@ def draw_event_labels(ax: Axes, placed: list[tuple[float, Event]], font_size_pt:
                        bbox=dict(boxstyle="square,pad=0.12", fc="white", ec="none", alpha=0.8))
 
 
+def _in_range(positions, lo: float, hi: float) -> np.ndarray:
+    pos = np.asarray(positions, dtype=float)
+    return pos[(pos >= min(lo, hi)) & (pos <= max(lo, hi))]
+
+
 def draw_phase_ticks(strips: Sequence[Axes], ticks: Sequence[tuple[str, np.ndarray]],
                      line_width_pt: float, font_size_pt: float) -> None:
     """One row of short vertical ticks per phase in each strip, the phase names left of the first.
 
-    ticks: ``[(phase_name, two_theta_deg (n,)), ...]``, top row first.
+    ticks: ``[(phase_name, two_theta_deg (n,)), ...]``, top row first. Strips share x with their map window.
     """
     n = len(ticks)
     for strip in strips:
@@ -115,12 +120,30 @@ def draw_phase_ticks(strips: Sequence[Axes], ticks: Sequence[tuple[str, np.ndarr
         strip.set_axis_off()
         for row, (name, positions) in enumerate(ticks):
             y = n - row - 1
-            lo, hi = strip.get_xlim()
-            pos = np.asarray(positions, dtype=float)
-            pos = pos[(pos >= min(lo, hi)) & (pos <= max(lo, hi))]
-            strip.vlines(pos, y + 0.15, y + 0.85, color=PHASE_COLORS[row % len(PHASE_COLORS)],
-                         lw=line_width_pt * 1.2)
+            strip.vlines(_in_range(positions, *strip.get_xlim()), y + 0.15, y + 0.85,
+                         color=PHASE_COLORS[row % len(PHASE_COLORS)], lw=line_width_pt * 1.2)
     first = strips[0]
     for row, (name, _) in enumerate(ticks):
         first.text(-0.02, n - row - 0.5, name, transform=first.get_yaxis_transform(), ha="right",
                    va="center", fontsize=font_size_pt, color=PHASE_COLORS[row % len(PHASE_COLORS)])
+
+
+def draw_phase_tick_columns(strips: Sequence[Axes], ticks: Sequence[tuple[str, np.ndarray]],
+                            line_width_pt: float, font_size_pt: float) -> None:
+    """The transposed form for a map with 2θ up: one column of short horizontal ticks per phase
+    in each strip, the phase names written upwards above the columns of the top strip.
+
+    strips: bottom-up, each sharing y with its map window; ticks as for :func:`draw_phase_ticks`,
+    first phase in the left column.
+    """
+    n = len(ticks)
+    for strip in strips:
+        strip.set_xlim(0, n)
+        strip.set_axis_off()
+        for col, (name, positions) in enumerate(ticks):
+            strip.hlines(_in_range(positions, *strip.get_ylim()), col + 0.15, col + 0.85,
+                         color=PHASE_COLORS[col % len(PHASE_COLORS)], lw=line_width_pt * 1.2)
+    top = strips[-1]
+    for col, (name, _) in enumerate(ticks):
+        top.text(col + 0.5, 1.0, " " + name, transform=top.get_xaxis_transform(), rotation=90, ha="center",
+                 va="bottom", fontsize=font_size_pt, color=PHASE_COLORS[col % len(PHASE_COLORS)])

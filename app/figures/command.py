@@ -86,7 +86,8 @@ def figure_from_args(series: ScanSeries, out_path: str | os.PathLike, *, preset:
         raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
     style = resolve_style(preset, config_dir=config_dir, windows=windows, overrides=overrides)
     if layout == "stacked":
-        fig = render_stacked_figure(series, style, parameters, voltage=voltage, na_x=na_x, events=events)
+        fig = render_stacked_figure(series, style, parameters, voltage=voltage, na_x=na_x, events=events,
+                                    ticks=ticks)
     elif parameters:
         fig = render_contour_with_parameters(series, style, parameters, voltage=voltage, na_x=na_x,
                                              events=events, ticks=ticks)

@@ -12,6 +12,8 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import AutoMinorLocator, FixedLocator
 
 from analysis.events import Event
@@ -19,23 +21,29 @@ from analysis.series import ScanSeries
 
 from . import annotations
 from .contour_figure import PANEL_LABELS, draw_colorbar, window_ticks
-from .fonts import figure_rc
+from .fonts import figure_rc, resolve_font_family
 from .layout import COLORBAR_GAP_IN, COLORBAR_WIDTH_IN, PT_PER_IN, WINDOW_GAP_IN
-from .map_data import color_norm, map_axis, scale_intensity, scan_rows_h, window_slices
+from .map_data import TWO_THETA_LABEL, color_norm, map_axis, scale_intensity, scan_rows_h, window_slices
 from .panels import ParameterInput, TraceInput, trace_panel
 from .parameter_figure import plot_parameter_group
 from .presets import FigureStyle
 
 PANEL_GAP_IN = 0.06
+STRIP_GAP_IN = 0.03     # between the map and its phase-tick strip
+TICK_COLUMN_EM = 1.15   # width of one phase's tick column, as in the side-by-side layout's rows
 
 
 def _rects(fig: Figure, spans: list[float], n_lower: int, map_fraction: float, font_size_pt: float,
-           colorbar: bool):
-    """Figure-fraction rectangles: map windows bottom-up, lower panels top-down, colour bar."""
+           colorbar: bool, tick_cols: int = 0, name_room_in: float = 0.0):
+    """Figure-fraction rectangles: map windows bottom-up, lower panels top-down, colour bar, and
+    one phase-tick strip right of each window (``tick_cols`` columns; ``name_room_in`` above the
+    map for the phase names written upwards over the columns)."""
     width_in, height_in = fig.get_size_inches()
     em = font_size_pt / PT_PER_IN
-    left, bottom, top = 5.4 * em + 0.03, 3.5 * em + 0.04, 0.9 * em
+    strips_w = tick_cols * TICK_COLUMN_EM * em
+    left, bottom, top = 5.4 * em + 0.03, 3.5 * em + 0.04, 0.9 * em + (name_room_in if tick_cols else 0.0)
     right = (COLORBAR_GAP_IN + COLORBAR_WIDTH_IN + 2.9 * em) if colorbar else 1.0 * em
+    right += STRIP_GAP_IN + strips_w if tick_cols else 0.0
     plot_w, plot_h = width_in - left - right, height_in - bottom - top
     lower_h = (plot_h * (1 - map_fraction) - PANEL_GAP_IN * n_lower) / n_lower if n_lower else 0.0
     map_h = plot_h - n_lower * (lower_h + PANEL_GAP_IN) - WINDOW_GAP_IN * (len(spans) - 1)
@@ -48,15 +56,28 @@ def _rects(fig: Figure, spans: list[float], n_lower: int, map_fraction: float, f
 
     lower = [rect(left, bottom + (n_lower - 1 - i) * (lower_h + PANEL_GAP_IN), plot_w, lower_h)
              for i in range(n_lower)]
-    y, windows = bottom + n_lower * (lower_h + PANEL_GAP_IN), []
+    y, windows, strips = bottom + n_lower * (lower_h + PANEL_GAP_IN), [], []
     for share in shares:
         h = share / sum(shares) * map_h
         windows.append(rect(left, y, plot_w, h))
+        if tick_cols:
+            strips.append(rect(left + plot_w + STRIP_GAP_IN, y, strips_w, h))
         y += h + WINDOW_GAP_IN
     map_top = y - WINDOW_GAP_IN
     map_bottom = bottom + n_lower * (lower_h + PANEL_GAP_IN)
-    cbar = rect(left + plot_w + COLORBAR_GAP_IN, map_bottom, COLORBAR_WIDTH_IN, map_top - map_bottom)
-    return windows, lower, cbar if colorbar else None
+    cbar_left = left + plot_w + (STRIP_GAP_IN + strips_w if tick_cols else 0.0) + COLORBAR_GAP_IN
+    cbar = rect(cbar_left, map_bottom, COLORBAR_WIDTH_IN, map_top - map_bottom)
+    return windows, lower, cbar if colorbar else None, strips
+
+
+def _name_room_in(ticks: Sequence[tuple[str, np.ndarray]], style: FigureStyle) -> float:
+    """Height (in) the longest phase name needs when written upwards above the tick columns."""
+    if not ticks:
+        return 0.0
+    font = FontProperties(family=resolve_font_family(style.font_family), size=style.font_size_pt)
+    widest_pt = max(TextToPath().get_text_width_height_descent(" " + name, font, ismath=False)[0]
+                    for name, _ in ticks)
+    return widest_pt / PT_PER_IN + 0.02
 
 
 def _mark_vertical_breaks(windows: Sequence[Axes], line_width_pt: float) -> None:
@@ -99,7 +120,8 @@ def _draw_map(fig: Figure, rects, series: ScanSeries, style: FigureStyle, window
 def render_stacked_figure(series: ScanSeries, style: FigureStyle,
                           parameters: Optional[Mapping[str, ParameterInput]] = None, *,
                           voltage: Optional[TraceInput] = None, na_x: Optional[TraceInput] = None,
-                          events: Sequence[Event] = (), groups: Optional[Sequence[Sequence[str]]] = None,
+                          events: Sequence[Event] = (), ticks: Sequence[tuple[str, np.ndarray]] = (),
+                          groups: Optional[Sequence[Sequence[str]]] = None,
                           labels: Optional[Mapping[str, str]] = None,
                           group_labels: Optional[Sequence[Optional[str]]] = None,
                           map_fraction: float = 0.5) -> Figure:
@@ -108,22 +130,31 @@ def render_stacked_figure(series: ScanSeries, style: FigureStyle,
     parameters: ``{name: values (n_scans,) or (values, errors)}``, drawn at mid-scan times;
     groups: names sharing one panel (default one panel each), group_labels: their y labels
     (e.g. "Phase fraction"; None keeps the automatic one); map_fraction: share of the
-    plotting height given to the map when there are panels below it. ``style.y_axis`` and phase
-    ticks do not apply here (time is always in hours, left to right).
+    plotting height given to the map when there are panels below it; ticks:
+    ``[(phase_name, two_theta_deg (n,)), ...]`` drawn as columns right of the map, names above them.
+    ``style.y_axis`` does not apply here (time is always in hours, left to right).
     """
     parameters = parameters or {}
     groups = [list(g) for g in groups] if groups else [[name] for name in parameters]
     edges_h, mid_h = scan_rows_h(series)
     trace = {"voltage": voltage, "x": na_x}.get(style.panel) if style.panel else None
-    x_full, _, _ = map_axis(series)
+    x_full, _, x_label = map_axis(series)
+    ticks = tuple(ticks) if style.show_ticks else ()
+    if ticks and x_label != TWO_THETA_LABEL:
+        raise ValueError("phase ticks are given in 2θ, but the series has no wavelength to convert "
+                         f"its {series.x_kind} axis")
     windows = style.windows or ((float(x_full[0]), float(x_full[-1])),)
     with mpl.rc_context(figure_rc(style.font_family, style.font_size_pt, style.line_width_pt)):
         fig = Figure(figsize=style.size_in, dpi=100)
         n_lower = len(groups) + (trace is not None)
-        map_rects, lower_rects, cbar_rect = _rects(fig, [hi - lo for lo, hi in windows], n_lower, map_fraction,
-                                                   style.font_size_pt, style.show_colorbar)
+        map_rects, lower_rects, cbar_rect, strip_rects = _rects(
+            fig, [hi - lo for lo, hi in windows], n_lower, map_fraction, style.font_size_pt, style.show_colorbar,
+            tick_cols=len(ticks), name_room_in=_name_room_in(ticks, style))
         map_axes, mesh = _draw_map(fig, map_rects, series, style, windows, edges_h)
         _mark_vertical_breaks(map_axes, style.line_width_pt)
+        if ticks:
+            strips = [fig.add_axes(r, sharey=a, label="phase ticks") for r, a in zip(strip_rects, map_axes)]
+            annotations.draw_phase_tick_columns(strips, ticks, style.line_width_pt, style.font_size_pt)
         lower = [fig.add_axes(r, sharex=map_axes[0], label="panel") for r in lower_rects]
         if trace is not None:
             panel = trace_panel(PANEL_LABELS[style.panel], trace, mid_h)
