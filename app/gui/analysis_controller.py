@@ -175,6 +175,8 @@ class AnalysisController(QObject):
         self._session.events.replace_auto(result.events)
         self._session.set_analysis_result(result)
         peaks = result.peaks
+        if peaks is not None and self._fitting is not None and not self.panel_windows():
+            self._fitting.adopt_windows(tuple(peaks.windows))   # an empty panel shows the windows found
         if peaks is not None and self._fitting is not None and tuple(peaks.windows) == self.panel_windows():
             self._session.set_fit_result(peaks)   # the fitting panel's own windows: its result too
         notes = ("   ·   " + "; ".join(result.notes)) if result.notes else ""

@@ -112,6 +112,14 @@ class FitController(QObject):
             self.fits_changed.emit()
         self.windows_changed.emit()
 
+    def adopt_windows(self, windows: tuple) -> None:
+        """Replace every window at once (the windows an analysis found); the first is selected."""
+        self.windows = tuple(windows)
+        self._scan_fits = (-1, {})
+        self.windows_changed.emit()
+        self.fits_changed.emit()
+        self.select(0 if self.windows else -1)
+
     def remove_window(self, index: int) -> None:
         self.windows = self.windows[:index] + self.windows[index + 1:]
         self._scan_fits = (-1, {})

@@ -111,3 +111,22 @@ def test_dialog_settings_reach_the_run(window, monkeypatch):
     cathodes = [n for n, p in controller.library.items() if p.kind == "cathode"]
     assert started[-1].phases == tuple(n for n in cathodes if n != "O3")
     assert started[-1].kalpha2 is False
+
+
+def test_automatic_peak_fits_fill_an_empty_fitting_panel(window, qtbot):
+    from dataclasses import replace
+
+    controller = window.phase_tools.controller
+    assert window.fitting.windows == ()
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        controller.analyze(replace(SETTINGS, fit_peaks=True))
+    peaks = window.session.analysis_result.peaks
+    assert peaks is not None and len(peaks.windows) > 0
+    assert window.fitting.windows == tuple(peaks.windows)    # the panel shows the windows found
+    assert window.session.fit_result is peaks                # and the Fit results plot their fits
+    # the strongest reflection of the series lies in one of the windows and was fitted in every scan
+    series = window.session.series
+    strongest = float(series.two_theta_deg[series.intensity.mean(axis=0).argmax()])
+    inside = [i for i, w in enumerate(peaks.windows) if w.lo_deg <= strongest <= w.hi_deg]
+    assert inside
+    assert peaks.scan.size == series.n_scans
