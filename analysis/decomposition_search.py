@@ -156,21 +156,33 @@ def swap_lookalikes(model: ScanModel, banks: dict, settings, include_self: bool 
             present = scale_per_state(model, s) > 0
 
 
+def _swap_bar(model: ScanModel, q: int, rival: int, chi2_now: float, keep_min_delta_chi2: float) -> float:
+    """χ² a rival must beat to replace phase q. A rival with fewer free cell parameters (P3 for
+    P'3, O3 for O'3, P2 for P'2: the parent of a distorted phase) wins when it is not worse than
+    the Bayesian information criterion allows, ln(n_points) per parameter saved, so an undistorted
+    cell is named by its higher symmetry; any other rival must be better by ``keep_min_delta_chi2``."""
+    fewer = len(model.states[q].phase.free_parameters) - len(model.states[rival].phase.free_parameters)
+    if fewer > 0:
+        return chi2_now + fewer * float(np.log(model.x.size))
+    return chi2_now - keep_min_delta_chi2
+
+
 def _try_rivals(model: ScanModel, banks: dict, q: int, rivals: list, settings) -> None:
-    """Replace q by the rival with the lowest χ² after a short refinement, if it beats q, given the
-    same short refinement (a seeded cell lags the drift of the new scan), by ``keep_min_delta_chi2``:
-    a look-alike has to be significantly better, not merely as good (P3'' at P3's cell)."""
+    """Replace q by the rival that, after a short refinement, beats q's χ² after the same short
+    refinement (a seeded cell lags the drift of the new scan) by the widest margin over
+    :func:`_swap_bar`: a look-alike has to be significantly better, not merely as good (P3'' at
+    P3's cell), unless it is the simpler description of the same peaks."""
     refine_scan(model, [q], settings.refine_cells, settings.refine_widths, 8)
     chi2_now = residual(model)[1]
     saved = [(st.params, st.rel_d, st.located) for st in model.states]
-    best, best_chi2 = None, chi2_now - settings.keep_min_delta_chi2
+    best, best_score = None, 0.0
     for i, j in rivals:
         model.states[q].located = False
         _place(model.states[i], banks[i].params[j])
         refine_scan(model, [i], settings.refine_cells, settings.refine_widths, 8)
-        chi2 = residual(model)[1]
-        if chi2 < best_chi2:
-            best, best_chi2 = (i, dict(model.states[i].params), model.states[i].rel_d), chi2
+        score = residual(model)[1] - _swap_bar(model, q, i, chi2_now, settings.keep_min_delta_chi2)
+        if score < best_score:
+            best, best_score = (i, dict(model.states[i].params), model.states[i].rel_d), score
         for st, (params, rel_d, located) in zip(model.states, saved):
             st.params, st.rel_d, st.located = params, rel_d, located
     if best is not None:
