@@ -7,12 +7,11 @@ import os
 import h5py
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 import analysis.project as pj
 from analysis.events import Event
-from app.gui.main_window import MainWindow
 from tests.app.test_gui_events import double_click, scene_point
 from tests.app.test_gui_window import write_xy_folder
 from tests.conftest import drifting_peak_series
@@ -24,20 +23,8 @@ LOAD_TIMEOUT_MS = 20000
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
-    windows = []
-
-    def make():
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-        win = MainWindow(settings=settings)
-        qtbot.addWidget(win)
-        win.show()
-        windows.append(win)
-        return win
-
-    yield make
-    for win in windows:
-        win.runner.wait_all()
+def make_window(main_window):
+    return main_window
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 import analysis.project as pj
@@ -17,7 +17,6 @@ from analysis.simulation import simulate
 from analysis.simulation_scenarios import get_scenario
 from app.gui.analysis_controller import AnalysisDialog
 from app.gui.library_editor import PhaseEditorDialog
-from app.gui.main_window import MainWindow
 from tests.app.test_gui_window import write_xy_folder
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
@@ -40,21 +39,12 @@ def folder(tmp_path, sim):
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path, monkeypatch):
+def make_window(main_window, tmp_path, monkeypatch):
     """``make(config_name)``: a main window whose user phase folder is ``tmp_path/config_name/phases``."""
-    windows = []
-
     def make(config_name: str):
         monkeypatch.setenv("OPERANDO_XRD_CONFIG", str(tmp_path / config_name))
-        win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-        qtbot.addWidget(win)
-        win.show()
-        windows.append(win)
-        return win
-
-    yield make
-    for win in windows:
-        win.runner.wait_all(RUN_TIMEOUT_MS)
+        return main_window(RUN_TIMEOUT_MS)
+    return make
 
 
 def load(window, qtbot, folder):
