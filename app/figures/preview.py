@@ -1,14 +1,21 @@
-"""A lighter copy of a series for interactive previews: fewer scans and points, peaks kept."""
+"""Interactive previews: a lighter copy of the series (fewer scans and points, peaks kept) and
+the figure drawn to an RGBA pixel array, safe to do off the GUI thread."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import replace
-from typing import Sequence
+from typing import Optional, Sequence
 
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from analysis.cancel import CancelToken, check
 from analysis.events import Event
 from analysis.series import ScanSeries
+
+from .contour_figure import render_contour_figure
+from .panels import TraceInput
+from .presets import FigureStyle
 
 
 def decimate_for_preview(series: ScanSeries, max_scans: int = 400, max_points: int = 1500
@@ -41,3 +48,23 @@ def remap_events(events: Sequence[Event], kept_scans: np.ndarray) -> list[Event]
     def to_kept(scan: int) -> int:
         return max(int(np.searchsorted(kept_scans, scan, side="right")) - 1, 0)
     return [replace(e, scan=to_kept(e.scan), end_scan=to_kept(e.end_scan)) for e in events]
+
+
+def render_preview_rgba(series: ScanSeries, style: FigureStyle, width_px: int, *,
+                        voltage: Optional[TraceInput] = None, na_x: Optional[TraceInput] = None,
+                        events: Sequence[Event] = (), ticks: Sequence[tuple[str, np.ndarray]] = (),
+                        cancel: Optional[CancelToken] = None) -> np.ndarray:
+    """The contour figure drawn by the Agg canvas about ``width_px`` pixels wide.
+
+    Returns RGBA pixels (height_px, width_px, 4) uint8, a copy the caller owns. Uses no pyplot
+    and no GUI canvas, so it may run on a worker thread (one figure per call, nothing shared);
+    ``cancel`` is checked between building and drawing. Raises ValueError as
+    :func:`render_contour_figure` does (bad window, figure too small).
+    """
+    check(cancel)
+    fig = render_contour_figure(series, style, voltage=voltage, na_x=na_x, events=events, ticks=ticks)
+    check(cancel)
+    fig.set_dpi(width_px / fig.get_size_inches()[0])
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.array(canvas.buffer_rgba(), dtype=np.uint8)

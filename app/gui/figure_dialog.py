@@ -1,34 +1,90 @@
 """Export dialog for publication figures: style controls, a live preview, presets, export.
 
 The figure itself is drawn by :mod:`app.figures` (matplotlib, no Qt); this dialog only edits a
-:class:`FigureStyle`, shows the rendered PNG scaled into a label, and saves.
+:class:`FigureStyle`, shows the preview scaled into a label, and saves. Preview and export are
+jobs on the dialog's own one-thread :class:`JobRunner`: matplotlib's rc settings are global, so
+two figures must never be built at the same time, and the GUI thread builds none.
 """
 
 from __future__ import annotations
 
-import io
 import os
+from dataclasses import dataclass
+from functools import partial
 from typing import Optional, Sequence
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QPushButton,
                                QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
+from analysis.cancel import CancelToken, ProgressFn
 from analysis.events import Event
 from analysis.series import ScanSeries
 from app.figures import FigureStyle, StyleStore, parse_window, render_contour_figure, save_figure
 from app.figures.command import DEFAULT_PRESET
-from app.figures.map_data import scan_rows_h
 from app.figures.fonts import installed_families, resolve_font_family
-from app.figures.preview import decimate_for_preview, remap_events
+from app.figures.map_data import scan_rows_h
+from app.figures.preview import decimate_for_preview, remap_events, render_preview_rgba
+from app.figures.saving import figure_format
+
+from .jobs import JobRunner, JobSignals
 
 CMAPS = ("viridis", "cividis", "magma", "inferno", "plasma", "turbo", "gray", "Greys")
 PANEL_CHOICES = (("Voltage", "voltage"), ("Na content x", "x"), ("None", None))
 FILE_FILTER = "PNG image (*.png);;TIFF image (*.tif *.tiff);;PDF (*.pdf);;SVG (*.svg);;EPS (*.eps)"
 PREVIEW_DELAY_MS = 200
+PREVIEW_JOB, EXPORT_JOB = "figure-preview", "figure-export"
+CLOSE_WAIT_MS = 60_000   # closing waits this long at most for a render in progress (a 600 dpi export)
+
+
+@dataclass(frozen=True)
+class FigureInputs:
+    """What a figure is drawn from (immutable, safe to hand to a worker thread)."""
+
+    series: ScanSeries
+    voltage: object = None
+    na_x: object = None
+    events: tuple = ()
+    ticks: tuple = ()
+
+
+@dataclass(frozen=True)
+class RenderedPreview:
+    """A preview job's answer for request number ``request``: pixels (h, w, 4) or the problem text."""
+
+    request: int
+    rgba: Optional[np.ndarray]
+    problem: str = ""
+
+
+def render_preview(inputs: FigureInputs, style: FigureStyle, width_px: int, request: int,
+                   progress: ProgressFn, cancel: CancelToken) -> RenderedPreview:
+    """Preview work for a worker thread: the figure as RGBA pixels, or the reason it cannot be drawn."""
+    try:
+        rgba = render_preview_rgba(inputs.series, style, width_px, voltage=inputs.voltage, na_x=inputs.na_x,
+                                   events=inputs.events, ticks=inputs.ticks, cancel=cancel)
+    except ValueError as exc:
+        return RenderedPreview(request, None, str(exc))
+    return RenderedPreview(request, rgba)
+
+
+def export_figure(inputs: FigureInputs, style: FigureStyle, path: str, progress: ProgressFn,
+                  cancel: CancelToken) -> str:
+    """Export work for a worker thread: render at full resolution and save; returns ``path``."""
+    fig = render_contour_figure(inputs.series, style, voltage=inputs.voltage, na_x=inputs.na_x,
+                                events=inputs.events, ticks=inputs.ticks)
+    save_figure(fig, path, dpi=style.dpi)
+    return path
+
+
+def rgba_to_image(rgba: np.ndarray) -> QImage:
+    """A QImage owning a copy of (h, w, 4) uint8 RGBA pixels."""
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    height, width = rgba.shape[:2]
+    return QImage(rgba.data, width, height, 4 * width, QImage.Format_RGBA8888).copy()
 
 
 def _per_scan_to_record(values, series: ScanSeries):
@@ -58,11 +114,16 @@ class FigureDialog(QDialog):
         self._voltage = _per_scan_to_record(voltage, series)
         self._na_x = _per_scan_to_record(na_x, series)
         self._store = StyleStore(config_dir)
-        self._preview_series, kept = decimate_for_preview(series)
-        self._preview_events = remap_events(self._events, kept)
-        self._preview_png = b""
+        preview_series, kept = decimate_for_preview(series)
+        self._full = FigureInputs(series, self._voltage, self._na_x, self._events, self._ticks)
+        self._light = FigureInputs(preview_series, self._voltage, self._na_x,
+                                   tuple(remap_events(self._events, kept)), self._ticks)
+        self._preview_image, self._request, self._font_note, self._export_path = QImage(), 0, "", ""
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)   # one figure at a time: rc_context changes global rcParams
+        self.runner = JobRunner(self, self._pool)
         self._timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
-        self._timer.timeout.connect(self._render_preview)
+        self._timer.timeout.connect(self.request_preview)
         self._build()
         self.preset_box.blockSignals(True)
         self.preset_box.setCurrentText(DEFAULT_PRESET)
@@ -176,42 +237,78 @@ class FigureDialog(QDialog):
 
     @Slot()
     def _on_style_edited(self, *_args) -> None:
-        self._timer.start()
+        self._timer.start()   # restarted by every edit: a burst of edits makes one request
 
     @Slot()
-    def _render_preview(self) -> None:
+    def request_preview(self) -> None:
+        """Render the preview of the current settings in the background; a newer request
+        supersedes any older one, whose result is never shown."""
+        self._timer.stop()
+        self._request += 1
         try:
             style = self.current_style()
-            fig = render_contour_figure(self._preview_series, style, voltage=self._voltage, na_x=self._na_x,
-                                        events=self._preview_events, ticks=self._ticks)
         except ValueError as exc:
+            self.runner.cancel(PREVIEW_JOB)   # an older preview must not clear this message
             self.message.setText(str(exc))
             return
         used = resolve_font_family(style.font_family)
-        self.message.setText("" if used.lower() == style.font_family.lower()
-                             else f"{style.font_family} is not installed; using {used}.")
-        width_in = style.width_cm / 2.54
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=max(self.preview.width(), 360) / width_in, facecolor="white")
-        self._preview_png = buf.getvalue()
+        self._font_note = ("" if used.lower() == style.font_family.lower()
+                           else f"{style.font_family} is not installed; using {used}.")
+        width_px = max(self.preview.width(), 360)
+        self.runner.start(PREVIEW_JOB, partial(render_preview, self._light, style, width_px, self._request),
+                          connect=self._connect_preview_job)
+
+    def _connect_preview_job(self, signals: JobSignals) -> None:
+        signals.succeeded.connect(self._on_preview_rendered)
+        signals.failed.connect(self._on_preview_failed)
+
+    @Slot(object)
+    def _on_preview_rendered(self, result: RenderedPreview) -> None:
+        if result.request != self._request:   # queued before a newer request was made: stale
+            return
+        if result.rgba is None:
+            self.message.setText(result.problem)
+            return
+        self.message.setText(self._font_note)
+        self._preview_image = rgba_to_image(result.rgba)
         self._show_pixmap()
         self.preview_rendered.emit()
 
+    @Slot(object)
+    def _on_preview_failed(self, exc: Exception) -> None:
+        self.message.setText(f"Preview failed: {exc}")
+
     def _show_pixmap(self) -> None:
-        pixmap = QPixmap()
-        pixmap.loadFromData(self._preview_png, "PNG")
+        pixmap = QPixmap.fromImage(self._preview_image)
         self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
 
+    def preview_image(self) -> QImage:
+        """The last preview shown, at full rendered size (for tests and copy-to-clipboard)."""
+        return QImage(self._preview_image)
+
     def preview_pixmap(self) -> QPixmap:
-        """The last preview at full rendered size (for tests and copy-to-clipboard)."""
-        pixmap = QPixmap()
-        pixmap.loadFromData(self._preview_png, "PNG")
-        return pixmap
+        """The last preview shown, at full rendered size."""
+        return QPixmap.fromImage(self._preview_image)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if self._preview_png:
+        if not self._preview_image.isNull():
             self._show_pixmap()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self._stop_previews()
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override: Close, Escape, accept/reject
+        self._stop_previews()
+        super().done(result)
+
+    def _stop_previews(self) -> None:
+        """No more previews; wait for the figure being drawn, so no render outlives the dialog
+        (an export still running finishes and reports ``exported``)."""
+        self._timer.stop()
+        self.runner.cancel(PREVIEW_JOB)
+        self._pool.waitForDone(CLOSE_WAIT_MS)
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -243,11 +340,26 @@ class FigureDialog(QDialog):
         if not path:
             return
         try:
+            figure_format(path)
             style = self.current_style()
-            fig = render_contour_figure(self._series, style, voltage=self._voltage, na_x=self._na_x,
-                                        events=self._events, ticks=self._ticks)
-            save_figure(fig, path, dpi=style.dpi)
-        except (ValueError, OSError) as exc:
-            QMessageBox.critical(self, "Export figure", f"Could not export {path}\n\n{exc}")
+        except ValueError as exc:
+            self._show_export_error(path, exc)
             return
+        self._export_path = path
+        self.runner.start(EXPORT_JOB, partial(export_figure, self._full, style, path),
+                          connect=self._connect_export_job)
+
+    def _connect_export_job(self, signals: JobSignals) -> None:
+        signals.succeeded.connect(self._on_export_done)
+        signals.failed.connect(self._on_export_failed)
+
+    @Slot(object)
+    def _on_export_done(self, path: str) -> None:
         self.exported.emit(str(path))
+
+    @Slot(object)
+    def _on_export_failed(self, exc: Exception) -> None:
+        self._show_export_error(self._export_path, exc)
+
+    def _show_export_error(self, path: str, exc: Exception) -> None:
+        QMessageBox.critical(self, "Export figure", f"Could not export {path}\n\n{exc}")
