@@ -41,6 +41,7 @@ from datetime import datetime
 from typing import Optional
 
 import numpy as np
+from scipy.interpolate import PchipInterpolator
 
 from . import axis as ax
 from .crystallography import Cell
@@ -222,13 +223,14 @@ class _Timeline:
     steps: tuple
     labels: tuple
     current_sign: np.ndarray
+    segment: np.ndarray    # index of the half-cycle each step belongs to
 
 
 def _timeline(scenario: Scenario, total_s: float) -> _Timeline:
     phases = scenario.phases
     seg_caps = np.array([seg.capacity for seg in scenario.segments])
     seg_t = np.concatenate([[0.0], np.cumsum(seg_caps)]) / seg_caps.sum() * total_s
-    t0, t1, f0, f1, s0, s1, steps, labels, sign = [], [], [], [], [], [], [], [], []
+    t0, t1, f0, f1, s0, s1, steps, labels, sign, segment = [], [], [], [], [], [], [], [], [], []
     s, prev_frac, prev_label = 0.0, None, None
     for k, seg in enumerate(scenario.segments):
         direction = 1.0 if seg.direction == "charge" else -1.0
@@ -246,10 +248,11 @@ def _timeline(scenario: Scenario, total_s: float) -> _Timeline:
             steps.append(st)
             labels.append(st.label if st.kind == "regime" or prev_label is None else f"{prev_label} → {st.label}")
             sign.append(direction)
+            segment.append(k)
             prev_frac, prev_label = end, st.label
         s += direction * seg.capacity
     return _Timeline(np.array(t0), np.array(t1), np.array(f0), np.array(f1), np.array(s0), np.array(s1),
-                     tuple(steps), tuple(labels), np.array(sign))
+                     tuple(steps), tuple(labels), np.array(sign), np.array(segment))
 
 
 def _locate(tl: _Timeline, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -259,10 +262,20 @@ def _locate(tl: _Timeline, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return idx, u
 
 
-def _voltage(tl: _Timeline, idx: np.ndarray, u: np.ndarray) -> np.ndarray:
-    v0 = np.array([st.v_start for st in tl.steps])
-    v1 = np.array([st.v_end for st in tl.steps])
-    return v0[idx] + (v1[idx] - v0[idx]) * u
+def _voltage(tl: _Timeline, idx: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Cell voltage (V) at times ``t`` (s) lying in steps ``idx``: within each half-cycle a monotone
+    cubic (PCHIP) through the steps' voltages at their edges, so the curve bends smoothly from step
+    to step as a measured one does, flat plateaus stay flat and no value overshoots its step."""
+    out = np.empty(t.shape)
+    seg = tl.segment[idx]
+    for k in np.unique(seg):
+        steps = np.flatnonzero(tl.segment == k)
+        v_start = np.array([tl.steps[i].v_start for i in steps])
+        v_end = np.array([tl.steps[i].v_end for i in steps])
+        knots_t = np.append(tl.t0[steps], tl.t1[steps[-1]])
+        knots_v = np.concatenate([v_start[:1], 0.5 * (v_end[:-1] + v_start[1:]), v_end[-1:]])
+        out[seg == k] = PchipInterpolator(knots_t, knots_v)(np.clip(t[seg == k], knots_t[0], knots_t[-1]))
+    return out
 
 
 def _cells(scenario: Scenario, library: dict, soc: np.ndarray) -> np.ndarray:
@@ -366,7 +379,7 @@ def _echem(tl: _Timeline, cfg: SimulationSettings, scenario: Scenario, total_s: 
     total_capacity = sum(seg.capacity for seg in scenario.segments) * cfg.charge_capacity_mAh
     current_mA = total_capacity / (total_s / 3600.0)
     soc = tl.s0[idx] + (tl.s1[idx] - tl.s0[idx]) * u
-    return EchemData(time_s=t, voltage_V=_voltage(tl, idx, u), current_mA=tl.current_sign[idx] * current_mA,
+    return EchemData(time_s=t, voltage_V=_voltage(tl, idx, t), current_mA=tl.current_sign[idx] * current_mA,
                      capacity_mAh=soc * cfg.charge_capacity_mAh, start_epoch_s=epoch,
                      source=f"simulated:{scenario.name}")
 
@@ -423,7 +436,7 @@ def simulate(scenario: Scenario, *, library: Optional[dict] = None, **settings) 
                         source=tuple(f"simulated:{scenario.name}[{i}]" for i in keep), layout="simulated",
                         notes=(f"simulated series: {scenario.sequence}",))
     truth = SimulationTruth(phases=scenario.phases, fractions=fractions[keep], cells=cells[keep],
-                            regime=tuple(tl.labels[i] for i in idx[keep]), voltage_V=_voltage(tl, idx, u)[keep],
+                            regime=tuple(tl.labels[i] for i in idx[keep]), voltage_V=_voltage(tl, idx, mid)[keep],
                             state_of_charge=soc[keep], time_s=starts[keep], mid_time_s=mid[keep],
                             nominal_index=keep, events=_events(tl, mid[keep]), sequence=scenario.sequence,
                             parameters=_parameters(scenario, cfg, inst, scale, texture))
