@@ -6,9 +6,10 @@ import os
 from functools import partial
 from typing import Optional, Sequence
 
-from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QSplitter, QWidget
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QMainWindow, QMenu, QScrollArea, QSplitter,
+                               QWidget)
 
 from .actions import make_action
 from .background_controls import BackgroundController
@@ -95,7 +96,14 @@ class MainWindow(QMainWindow):
         self.left_splitter.addWidget(self.pattern_view)
         self.right_splitter = QSplitter(Qt.Orientation.Vertical)
         self.right_splitter.addWidget(self.voltage_view)
-        self.right_splitter.addWidget(self.info_view)
+        # scrollable, so the info column can be as short as the pattern plot beside it
+        info_scroll = QScrollArea()
+        info_scroll.setWidget(self.info_view)
+        info_scroll.setWidgetResizable(True)
+        info_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        info_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        info_scroll.setMinimumWidth(self.info_view.minimumSizeHint().width())
+        self.right_splitter.addWidget(info_scroll)
         self.columns = QSplitter(Qt.Orientation.Horizontal)
         self.columns.addWidget(self.left_splitter)
         self.columns.addWidget(self.right_splitter)
@@ -105,7 +113,7 @@ class MainWindow(QMainWindow):
                 splitter.setStretchFactor(i, factor)
         self.left_splitter.setSizes([540, 300])
         self.right_splitter.setSizes([540, 300])
-        self.columns.setSizes([1110, 290])
+        self.columns.setSizes([1060, 340])
         self.setCentralWidget(self.columns)
 
     def _build_tools(self) -> None:
@@ -304,6 +312,21 @@ class MainWindow(QMainWindow):
     @Slot(int, int)
     def _on_right_splitter_moved(self, _pos: int, _index: int) -> None:
         self.left_splitter.setSizes(self.right_splitter.sizes())
+
+    @Slot()
+    def _match_right_column(self) -> None:
+        """The voltage panel as tall as the map: the two are y-linked, and pyqtgraph aligns linked
+        views on screen, so a shorter panel would cut off the first scans."""
+        if self.right_splitter.sizes() != self.left_splitter.sizes():
+            self.right_splitter.setSizes(self.left_splitter.sizes())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._match_right_column)   # after the splitters got their new heights
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        QTimer.singleShot(0, self._match_right_column)
 
     # -- settings -----------------------------------------------------------------------------
     def _last_folder(self) -> str:

@@ -296,3 +296,17 @@ def test_bad_echem_file_names_the_file(loaded, qtbot, tmp_path, errors):
         window.open_echem(str(bad))
     assert len(errors) == 1 and "no_voltage.csv" in errors[0][1]
     assert window.session.echem is None and window.session.series is not None
+
+
+def test_voltage_panel_is_as_tall_as_the_map(main_window, qtbot):
+    # the two are y-linked and pyqtgraph aligns linked views on screen: a shorter voltage panel
+    # would hide the first scans' part of the curve and their events
+    first = main_window()
+    first.left_splitter.setSizes([700, 100])   # a layout the user left, saved and restored below
+    first.save_settings()
+    window = main_window()
+    for size in (None, (1600, 1000), (1200, 760)):
+        if size:
+            window.resize(*size)
+        qtbot.waitUntil(lambda: window.voltage_view.height() == window.contour_view.height(), timeout=2000)
+        assert window.right_splitter.sizes() == window.left_splitter.sizes()
