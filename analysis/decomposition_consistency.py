@@ -29,7 +29,7 @@ class Substitute:
     flips: int
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+def presence_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(first, last) of every run of True in a (n,) boolean array."""
     idx = np.flatnonzero(mask)
     if idx.size == 0:
@@ -58,7 +58,7 @@ def find_substitutes(present: np.ndarray, delta_chi2: np.ndarray, cathode: np.nd
     found: dict[int, Substitute] = {}
     for ia, a in enumerate(cols):
         for b in cols[ia + 1:]:
-            for first, last in _runs(present[:, a] | present[:, b]):
+            for first, last in presence_runs(present[:, a] | present[:, b]):
                 pa, pb = present[first:last + 1, a], present[first:last + 1, b]
                 flips = count_flips(pa & ~pb, pb & ~pa)
                 if flips < MIN_FLIPS:
@@ -68,3 +68,30 @@ def find_substitutes(present: np.ndarray, delta_chi2: np.ndarray, cathode: np.nd
                 if loser not in found or first < found[loser].first_scan:
                     found[loser] = Substitute(winner, loser, first, last, flips)
     return sorted(found.values(), key=lambda s: s.first_scan)
+
+
+STANDIN_COSINE = 0.9
+"""Profiles this alike (cosine of a phase's profile at its library cell and the best of another
+phase's search-grid profiles) can stand in for each other: P3/P3''/P'3/P'2, P2/P'2, OP4/OP2."""
+
+
+def standin_partners(present: np.ndarray, delta_chi2: np.ndarray, phases, banks: dict) -> list[tuple[int, set]]:
+    """Present cathode phases that another candidate with no more free cell parameters could stand
+    in for (:data:`STANDIN_COSINE`), weakest (least summed Δχ²) first, each with the set of its
+    look-alikes that have *more* free parameters (kept out of a test without it, so that a
+    stand-in test cannot trade a phase for a less parsimonious one: P3'' for P'3).
+
+    present, delta_chi2: (n_scans, n_phases); phases: the candidates; banks: index → search bank
+    (:class:`analysis.decomposition_search.Bank`) of each candidate.
+    """
+    gain = np.nan_to_num(np.asarray(delta_chi2, dtype=float))
+    out = []
+    for j, phase in enumerate(phases):
+        if phase.kind != "cathode" or not present[:, j].any() or phase.cell is None:
+            continue
+        alike = [q for q, other in enumerate(phases) if q != j and other.kind == "cathode"
+                 and banks[q].best_cosine(banks[j].reference) >= STANDIN_COSINE]
+        n_free = len(phase.free_parameters)
+        if any(len(phases[q].free_parameters) <= n_free for q in alike):
+            out.append((j, {q for q in alike if len(phases[q].free_parameters) > n_free}))
+    return sorted(out, key=lambda item: gain[:, item[0]].sum())

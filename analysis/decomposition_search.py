@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 
-from .decomposition_profiles import profile_bank
+from .decomposition_profiles import phase_columns, profile_bank
 from .decomposition_scan import PhaseState, ScanModel, refine_scan
 from .indexing import candidate_cells
 from .phase_library import Phase
@@ -27,6 +27,14 @@ class Bank:
     params: list
     profiles: np.ndarray
     squared: np.ndarray
+    reference: np.ndarray
+    """(n_points,) unit-length profile at the library cell (to compare phases with each other)."""
+
+    def best_cosine(self, unit_profile: np.ndarray) -> float:
+        """Largest cosine between ``unit_profile`` (n_points,) and this bank's grid profiles."""
+        products = self.profiles @ unit_profile.astype(np.float32)
+        norms = np.sqrt(self.squared.sum(axis=1))
+        return float(np.max(products / np.maximum(norms, 1e-30)))
 
     def gains(self, model: ScanModel, r: np.ndarray) -> np.ndarray:
         """(n_cells,) χ² decrease from adding each profile alone to a fit with residual r (projected):
@@ -46,7 +54,9 @@ def make_bank(phase: Phase, x_deg: np.ndarray, settings) -> Bank:
     cells = candidate_cells(phase, n_grid, n_minor=9 if n_free <= 2 else 6)
     params = [{} if c is None else {k: getattr(c, k) for k in phase.free_parameters} for c in cells]
     profiles = profile_bank(phase, cells, x_deg, settings.profile)
-    return Bank(params, profiles, profiles * profiles)
+    own = {k: getattr(phase.cell, k) for k in phase.free_parameters} if phase.cell is not None else {}
+    reference = phase_columns(phase, x_deg, settings.profile, own, phase.broadening_rel_d)[:, 0]
+    return Bank(params, profiles, profiles * profiles, reference / max(float(np.linalg.norm(reference)), 1e-30))
 
 
 def residual(model: ScanModel) -> tuple[np.ndarray, float, np.ndarray]:

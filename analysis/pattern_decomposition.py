@@ -28,7 +28,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
-from .decomposition_consistency import find_substitutes
+from .decomposition_consistency import find_substitutes, presence_runs, standin_partners
 from .decomposition_profiles import ProfileSettings, chebyshev_basis, phase_cell
 from .decomposition_scan import ZERO, PhaseState, ScanModel, delta_chi2, refine_scan, scan_solution
 from .decomposition_search import (drop_redundant, drop_weak, locate_phases, make_bank, merge_lookalikes, residual,
@@ -170,7 +170,7 @@ class _Table:
         self.scale, self.scale_err = np.zeros((ns, n_p)), np.full((ns, n_p), np.nan)
         self.cells, self.cell_err = np.full((ns, n_p, 6), np.nan), np.full((ns, n_p, 6), np.nan)
         self.rel_d, self.delta_chi2 = np.full((ns, n_p), np.nan), np.zeros((ns, n_p))
-        self.chi2_red, self.rwp = np.zeros(ns), np.zeros(ns)
+        self.chi2_red, self.rwp, self.chi2 = np.zeros(ns), np.zeros(ns), np.zeros(ns)
         self.zero_deg, self.zero_err_deg = np.zeros(ns), np.full(ns, np.nan)
         self.fitted, self.background = np.zeros((ns, self.n_points)), np.zeros((ns, self.n_points))
         self.fraction, self.fraction_err = np.full((ns, n_p), np.nan), np.full((ns, n_p), np.nan)
@@ -188,7 +188,7 @@ def _record(table: _Table, i: int, model: ScanModel, errors: dict, factors: np.n
     n_nonlinear = len(errors)
     sol = scan_solution(model, n_nonlinear, errors)
     table.delta_chi2[i] = delta_chi2(model, sol)
-    table.chi2_red[i] = sol.chi2 / sol.dof
+    table.chi2_red[i], table.chi2[i] = sol.chi2 / sol.dof, sol.chi2
     wy = model.y * model.w
     table.rwp[i] = float(np.sqrt(np.sum((wy - sol.model * model.w) ** 2) / np.sum(wy ** 2)))
     table.fitted[i], table.background[i] = sol.model, sol.background
@@ -245,6 +245,45 @@ def _drop_insignificant(states: list[PhaseState], delta_chi2: np.ndarray, thresh
             st.located = False
             st.params = {k: getattr(st.phase.cell, k) for k in st.phase.free_parameters} if st.phase.cell else {}
             st.rel_d = st.phase.broadening_rel_d
+
+
+STANDIN_SAMPLE_SCANS = 8
+"""Scans of a stretch (evenly spread) fitted on their own to test whether a phase there is a stand-in."""
+
+
+def _series_parsimony(table: _Table, refit, cost_without, phases: Sequence[Phase], banks: dict,
+                      n_points: int) -> None:
+    """Series-level checks after the scan-by-scan pass (:mod:`analysis.decomposition_consistency`).
+
+    Look-alikes that took turns are refitted without the one that explains less. Then each stretch
+    of a phase with a stand-in partner (a look-alike with no more free cell parameters) is tested on
+    up to :data:`STANDIN_SAMPLE_SCANS` of its scans fitted without it: if the χ² it saves there is
+    below the Bayesian information criterion's price of its parameters (free cell parameters + width
+    + scale, ln(n_points) each, per scan), the stretch is refitted without it (P'3 at P3's cell → P3,
+    P3'' at the edge of its range with a little P'2 → P3). Weakest phases first; at most three rounds.
+    """
+    cathode = np.array([p.kind == "cathode" for p in phases])
+    substitutes = find_substitutes(table.scale > 0, table.delta_chi2, cathode)
+    if substitutes:
+        refit(min(s.first_scan for s in substitutes), max(s.last_scan for s in substitutes),
+              {s.loser for s in substitutes})
+    tried: set = set()
+    for _ in range(3):
+        changed = False
+        for j, richer in standin_partners(table.scale > 0, table.delta_chi2, phases, banks):
+            price = (len(phases[j].free_parameters) + 2) * float(np.log(n_points))
+            for first, last in presence_runs(table.scale[:, j] > 0):
+                if (j, first, last) in tried:
+                    continue
+                tried.add((j, first, last))
+                # richer look-alikes present in the stretch are part of the fit, not replacements
+                excluded = {j} | {q for q in richer if not np.any(table.scale[first:last + 1, q] > 0)}
+                sample = np.unique(np.linspace(first, last, min(STANDIN_SAMPLE_SCANS, last - first + 1)).round())
+                if cost_without(sample.astype(int), excluded, price * sample.size) < price * sample.size:
+                    refit(first, last, excluded)
+                    changed = True
+        if not changed:
+            return
 
 
 def _snapshot(states: list[PhaseState]) -> list[PhaseState]:
@@ -345,16 +384,35 @@ def decompose_series(series: ScanSeries, phases: Sequence[Phase],
 
     snapshots: list = [None] * series.n_scans
     pass_over(range(series.n_scans), states, 0.0, banks, snapshots)
-    substitutes = find_substitutes(table.scale > 0, table.delta_chi2, np.array([p.kind == "cathode" for p in phases]))
-    if substitutes:   # look-alikes that took turns: refit their stretch without the loser
-        first, last = min(s.first_scan for s in substitutes), max(s.last_scan for s in substitutes)
-        losers = {s.loser for s in substitutes}
-        states = _snapshot(snapshots[first - 1]) if first > 0 else _initial_states(phases, settings)
-        for j in losers:
+
+    def start(k: int, excluded: set) -> list:
+        """States to fit scan k with: those after scan k − 1, without ``excluded``."""
+        states = _snapshot(snapshots[k - 1]) if k > 0 else _initial_states(phases, settings)
+        for j in excluded:
             states[j].located = False
+        return states
+
+    def refit(first: int, last: int, excluded: set) -> None:
         zero_deg = float(table.zero_deg[first - 1]) if first > 0 else 0.0
-        pass_over(range(first, last + 1), states, zero_deg, {i: b for i, b in banks.items() if i not in losers},
-                  snapshots)
+        pass_over(range(first, last + 1), start(first, excluded), zero_deg,
+                  {i: b for i, b in banks.items() if i not in excluded}, snapshots)
+
+    def cost_without(scans, excluded: set, budget: float) -> float:
+        """Summed χ² rise when each of ``scans`` is fitted on its own without the ``excluded``
+        phases (stops once it reaches ``budget``)."""
+        usable = {i: b for i, b in banks.items() if i not in excluded}
+        scratch, cost = _Table(1, len(phases), x.size), 0.0
+        for k in scans:
+            check(cancel)
+            model = ScanModel(x, series.intensity[k], sigma[k], basis, profile, start(k, excluded),
+                              float(table.zero_deg[k]))
+            _record(scratch, 0, model, _fit_scan(model, usable, settings), factors)
+            cost += float(scratch.chi2[0] - table.chi2[k])
+            if cost >= budget:
+                break
+        return cost
+
+    _series_parsimony(table, refit, cost_without, phases, banks, x.size)
     kind = "weight" if settings.scale_factors else "weight (library-intensity model)"
     return DecompositionResult(
         phases=tuple(p.name for p in phases), kinds=tuple(p.kind for p in phases), scale=table.scale,
