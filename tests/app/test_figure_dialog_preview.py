@@ -5,23 +5,13 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import pytest
 
 from app.figures import FigureStyle
 from app.figures.preview import render_preview_rgba
 from app.gui import figure_dialog
-from app.gui.figure_dialog import PREVIEW_JOB, FigureDialog, RenderedPreview
-from tests.app.test_figures import EVENTS, TICKS, operando_series
-
-
-@pytest.fixture
-def dialog(qtbot, tmp_path):
-    series, volts = operando_series()
-    dlg = FigureDialog(series, volts, EVENTS, ticks=TICKS, config_dir=tmp_path)
-    qtbot.addWidget(dlg)
-    with qtbot.waitSignal(dlg.preview_rendered, timeout=10000):
-        pass
-    return dlg
+from app.gui.figure_dialog import PREVIEW_JOB, RenderedPreview
+from tests.app.test_figure_dialog import dialog  # noqa: F401 - the shared fixture
+from tests.app.test_figures import operando_series
 
 
 def _coloured_share(image) -> float:
