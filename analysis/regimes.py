@@ -209,7 +209,7 @@ def plateau_gain(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray,
     sl = slice(window[0], window[1] + 1)
     t, v = times_s[sl], fractions[sl]
     w = 1.0 / np.maximum(errors[sl], 1e-6) ** 2
-    one = fit_ramp(t, v, w)
+    one_chi2 = fit_ramp(t, v, w).chi2
 
     def unit(c: Change) -> np.ndarray:
         return np.clip((t - c.tau0) / max(c.tau1 - c.tau0, 1e-12), 0.0, 1.0)
@@ -221,12 +221,28 @@ def plateau_gain(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray,
         sw = np.sqrt(w[:, j])
         coef, *_ = np.linalg.lstsq(design * sw[:, None], v[:, j] * sw, rcond=None)
         chi2_two += float((((design @ coef) - v[:, j]) ** 2 * w[:, j]).sum())
-    return one.chi2 - chi2_two
+    return one_chi2 - chi2_two
+
+
+def _lagging_midway(regs: tuple, changes: tuple, k: int, min_regime_scans: int) -> bool:
+    """Whether inner regime k is the middle of one change from its left to its right neighbour: its
+    phases are exactly those of both neighbours (which differ), and it is short beside the changes
+    around it (at most a quarter of their length, or ``min_regime_scans``). The decomposition can
+    drop the leaving phase a few scans early, at its detection limit, and its fractions of two
+    look-alikes (P2 and P'2) carry correlated errors larger than their statistical ones, so such a
+    stretch can look like a plateau to :func:`plateau_gain`. A long plateau of coexistence between
+    the two changes is not affected."""
+    before, here, after = (set(r.phases) for r in regs[k - 1:k + 2])
+    length = regs[k].last_scan - regs[k].first_scan + 1
+    around = sum(c.end - c.onset + 1 for c in changes[k - 1:k + 1])
+    return before != after and here == before | after and length <= max(min_regime_scans, around // 4)
 
 
 def drop_midway_regimes(assembly_fn: Callable[[list], Assembly], cores: list, times_s: np.ndarray,
-                        fractions: np.ndarray, errors: np.ndarray, lag: int, false_alarm: float) -> Assembly:
-    """Re-assemble without inner regimes that a single ramp explains as well as a plateau does."""
+                        fractions: np.ndarray, errors: np.ndarray, lag: int, false_alarm: float,
+                        min_regime_scans: int = 3) -> Assembly:
+    """Re-assemble without inner regimes that a single ramp explains as well as a plateau does, or
+    that are only the short middle of a change between their neighbours (:func:`_lagging_midway`)."""
     limit = chi2_dist.isf(false_alarm, df=fractions.shape[1] + 2)
     cores = list(cores)
     while True:
@@ -236,7 +252,9 @@ def drop_midway_regimes(assembly_fn: Callable[[list], Assembly], cores: list, ti
         for k in range(1, len(regs) - 1):
             window = ramp_window((regs[k - 1].first_scan, regs[k - 1].last_scan),
                                  (regs[k + 1].first_scan, regs[k + 1].last_scan), lag)
-            gains.append((plateau_gain(times_s, fractions, errors, window, ch[k - 1], ch[k]), k))
+            gain = (-np.inf if _lagging_midway(regs, ch, k, min_regime_scans)
+                    else plateau_gain(times_s, fractions, errors, window, ch[k - 1], ch[k]))
+            gains.append((gain, k))
         weak = [g for g in gains if g[0] < limit]
         if not weak:
             return assembly
@@ -263,4 +281,4 @@ def detect_fraction_regimes(fractions: np.ndarray, errors: np.ndarray, names: Se
                                 min_regime_scans, relabel, lag)
 
     cores = fraction_cores(fractions, errors, lag, false_alarm)
-    return drop_midway_regimes(assembly_fn, cores, times_s, fractions, errors, lag, false_alarm)
+    return drop_midway_regimes(assembly_fn, cores, times_s, fractions, errors, lag, false_alarm, min_regime_scans)
