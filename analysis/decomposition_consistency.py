@@ -75,11 +75,11 @@ STANDIN_COSINE = 0.9
 phase's search-grid profiles) can stand in for each other: P3/P3''/P'3/P'2, P2/P'2, OP4/OP2."""
 
 
-def standin_partners(present: np.ndarray, delta_chi2: np.ndarray, phases, banks: dict) -> list[tuple[int, set]]:
-    """Present cathode phases that another candidate with no more free cell parameters could stand
-    in for (:data:`STANDIN_COSINE`), weakest (least summed Δχ²) first, each with the set of its
-    look-alikes that have *more* free parameters (kept out of a test without it, so that a
-    stand-in test cannot trade a phase for a less parsimonious one: P3'' for P'3).
+def standin_partners(present: np.ndarray, delta_chi2: np.ndarray, phases, banks: dict) -> list[tuple[int, list, set]]:
+    """Present cathode phases with look-alikes that could stand in for them (:data:`STANDIN_COSINE`,
+    no more free cell parameters), weakest (least summed Δχ²) first, as (phase, those look-alikes,
+    its look-alikes with *more* free parameters). The richer ones are kept out of a test without the
+    phase, so that it cannot trade a phase for a less parsimonious one (P3'' for P'3).
 
     present, delta_chi2: (n_scans, n_phases); phases: the candidates; banks: index → search bank
     (:class:`analysis.decomposition_search.Bank`) of each candidate.
@@ -92,6 +92,33 @@ def standin_partners(present: np.ndarray, delta_chi2: np.ndarray, phases, banks:
         alike = [q for q, other in enumerate(phases) if q != j and other.kind == "cathode"
                  and banks[q].best_cosine(banks[j].reference) >= STANDIN_COSINE]
         n_free = len(phase.free_parameters)
-        if any(len(phases[q].free_parameters) <= n_free for q in alike):
-            out.append((j, {q for q in alike if len(phases[q].free_parameters) > n_free}))
+        simpler = [q for q in alike if len(phases[q].free_parameters) <= n_free]
+        if simpler:
+            out.append((j, simpler, {q for q in alike if len(phases[q].free_parameters) > n_free}))
     return sorted(out, key=lambda item: gain[:, item[0]].sum())
+
+
+CELL_NAMES = ("a", "b", "c", "alpha", "beta", "gamma")
+
+
+def better_named_by(phase, other, cell: np.ndarray) -> bool:
+    """Whether ``other`` is the better name for ``phase`` refined to ``cell`` (a, b, c Å, α, β, γ °):
+    it has fewer free cell parameters (the parent of a distorted phase), or as many, the same ones,
+    and its library cell is nearer to ``cell`` in units of each phase's own range widths (P3 at
+    c = 17.0 Å is P3, not P3'', though both ranges hold it; P3 at 17.4 Å is P3'')."""
+    n_own, n_other = len(phase.free_parameters), len(other.free_parameters)
+    if n_other != n_own:
+        return n_other < n_own
+    if set(phase.free_parameters) != set(other.free_parameters) or phase.cell is None or other.cell is None:
+        return False
+    values = dict(zip(CELL_NAMES, np.asarray(cell, dtype=float)))
+    if not all(np.isfinite(values[k]) for k in phase.free_parameters):
+        return False
+
+    def distance(ph) -> float:
+        total = 0.0
+        for k in ph.free_parameters:
+            lo, hi = ph.cell_ranges.get(k, (0.95 * getattr(ph.cell, k), 1.05 * getattr(ph.cell, k)))
+            total += ((values[k] - getattr(ph.cell, k)) / (hi - lo)) ** 2
+        return total
+    return distance(other) < distance(phase)

@@ -28,7 +28,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
-from .decomposition_consistency import find_substitutes, presence_runs, standin_partners
+from .decomposition_consistency import better_named_by, find_substitutes, presence_runs, standin_partners
 from .decomposition_profiles import ProfileSettings, chebyshev_basis, phase_cell
 from .decomposition_scan import ZERO, PhaseState, ScanModel, delta_chi2, refine_scan, scan_solution
 from .decomposition_search import (drop_redundant, drop_weak, locate_phases, make_bank, merge_lookalikes, residual,
@@ -270,12 +270,15 @@ def _series_parsimony(table: _Table, refit, cost_without, phases: Sequence[Phase
     tried: set = set()
     for _ in range(3):
         changed = False
-        for j, richer in standin_partners(table.scale > 0, table.delta_chi2, phases, banks):
+        for j, alike, richer in standin_partners(table.scale > 0, table.delta_chi2, phases, banks):
             price = (len(phases[j].free_parameters) + 2) * float(np.log(n_points))
             for first, last in presence_runs(table.scale[:, j] > 0):
                 if (j, first, last) in tried:
                     continue
                 tried.add((j, first, last))
+                cell = np.nanmedian(table.cells[first:last + 1, j], axis=0)
+                if not any(better_named_by(phases[j], phases[q], cell) for q in alike):
+                    continue
                 # richer look-alikes present in the stretch are part of the fit, not replacements
                 excluded = {j} | {q for q in richer if not np.any(table.scale[first:last + 1, q] > 0)}
                 sample = np.unique(np.linspace(first, last, min(STANDIN_SAMPLE_SCANS, last - first + 1)).round())

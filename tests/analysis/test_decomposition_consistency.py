@@ -34,3 +34,21 @@ def test_a_real_sequence_changes_phase_once_per_transition():
 def test_parasitic_phases_are_not_considered():
     present = _present("a b a b a b")
     assert find_substitutes(present, present * 1.0, np.array([True, False])) == []
+
+
+def test_the_better_name_is_the_simpler_or_the_nearer_library_cell():
+    from analysis.decomposition_consistency import better_named_by
+    from analysis.phase_library import load_library
+
+    lib = load_library()
+    p3, p3dd, pp3 = lib["P3"], lib["P3''"], lib["P'3"]
+    hexagonal = lambda a, c: np.array([a, a, c, 90.0, 90.0, 120.0])  # noqa: E731
+    # both ranges hold c = 17.0 Å; P3's library cell (16.8) is nearer than P3''s (17.4) in range widths
+    assert better_named_by(p3dd, p3, hexagonal(2.87, 17.0))
+    assert not better_named_by(p3, p3dd, hexagonal(2.87, 17.0))
+    # at 17.45 Å P3'' is the name, whichever way round it is asked
+    assert better_named_by(p3, p3dd, hexagonal(2.86, 17.45))
+    assert not better_named_by(p3dd, p3, hexagonal(2.86, 17.45))
+    # fewer free parameters always win (the undistorted parent), more never do
+    assert better_named_by(pp3, p3, np.array([4.97, 2.87, 5.87, 90.0, 106.4, 90.0]))
+    assert not better_named_by(p3, pp3, hexagonal(2.87, 16.9))
