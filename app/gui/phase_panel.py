@@ -77,8 +77,9 @@ class PhasePanel(QDockWidget):
         self.new_button.clicked.connect(self._on_new_clicked)
         self.reload_button.clicked.connect(self.reload_requested)
         model.library_changed.connect(self._fill_list)
-        model.selected_changed.connect(self._build_cell_form)
+        model.selected_changed.connect(self._on_selected_changed)
         model.changed.connect(self._sync_spin_boxes)
+        model.changed.connect(self._sync_checks)
         session.analysis_changed.connect(self._update_buttons)
         session.scan_changed.connect(self._update_buttons)
         self._fill_list()
@@ -125,6 +126,25 @@ class PhasePanel(QDockWidget):
             if self.phase_list.item(i).data(Qt.ItemDataRole.UserRole) == name:
                 return self.phase_list.item(i)
         return None
+
+    @Slot()
+    def _sync_checks(self) -> None:
+        """Check boxes follow the model's ticked phases and map toggle (e.g. restored from a project)."""
+        with QSignalBlocker(self.phase_list):
+            for i in range(self.phase_list.count()):
+                item = self.phase_list.item(i)
+                shown = item.data(Qt.ItemDataRole.UserRole) in self._model.shown
+                item.setCheckState(Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)
+        with QSignalBlocker(self.map_check):
+            self.map_check.setChecked(self._model.on_map)
+
+    @Slot(str)
+    def _on_selected_changed(self, name: str) -> None:
+        item = self.item_of(name) if name else None
+        if item is not self.phase_list.currentItem():
+            with QSignalBlocker(self.phase_list):
+                self.phase_list.setCurrentItem(item)
+        self._build_cell_form(name)
 
     @Slot(QListWidgetItem)
     def _on_item_changed(self, item: QListWidgetItem) -> None:

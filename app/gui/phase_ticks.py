@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from analysis import axis as ax
+from analysis import crystallography as cr
 from analysis.phase_library import Phase, Reflections
 
 from .session import Session
@@ -27,6 +28,8 @@ _CYCLE = ("#fff176", "#80cbc4", "#f48fb1", "#ce93d8", "#ffcc80", "#b0bec5")
 TICK_ROW_FRACTION = 0.07
 """Height of one tick row below the pattern, as a fraction of the current scan's intensity span."""
 TICK_SIZE_PX = 11
+TICKS_KEY = "phase_ticks"
+"""The project settings key of the Phases dock's state (:meth:`PhaseTickModel.settings`)."""
 
 
 def phase_color(name: str) -> str:
@@ -117,6 +120,40 @@ class PhaseTickModel(QObject):
         if bool(on) != self.on_map:
             self.on_map = bool(on)
             self.changed.emit()
+
+    # -- project ----------------------------------------------------------------------------------
+    def settings(self) -> dict:
+        """The project setting ``phase_ticks`` (JSON-compatible): ``shown`` (ticked names in ticking
+        order), ``cells`` (name → all six parameters, Å and degrees, of every working cell that
+        differs from the library's), ``selected`` (name or "") and ``on_map``."""
+        cells = {name: {k: float(getattr(phase.cell, k)) for k in cr.CELL_PARAMETERS}
+                 for name, phase in self.working.items()
+                 if phase.cell is not None and phase.cell != self.library[name].cell}
+        return {"shown": list(self.shown), "cells": cells, "selected": self.selected, "on_map": self.on_map}
+
+    def restore(self, value) -> list[str]:
+        """Bring back what :meth:`settings` saved, over the current library: the listed cells (the
+        others go back to the library's), the ticked phases, the map toggle and the selection.
+        Phases the library lacks and unreadable cells are skipped; returns them, one text each."""
+        value = value if isinstance(value, dict) else {}
+        working, skipped = dict(self.library), []
+        cells = value.get("cells")
+        for name, cell in (cells.items() if isinstance(cells, dict) else ()):
+            phase = self.library.get(name)
+            try:
+                working[name] = phase.with_cell(**{k: float(cell[k]) for k in phase.free_parameters})
+            except (AttributeError, KeyError, TypeError, ValueError):   # no such phase, or a bad cell
+                skipped.append(f"the cell of {name}")
+        shown = value.get("shown")
+        shown = [n for n in shown if isinstance(n, str)] if isinstance(shown, list) else []
+        skipped += [f"the ticks of {n}" for n in shown if n not in self.library]
+        self.working = working
+        self.shown = [n for n in dict.fromkeys(shown) if n in self.library]
+        self.on_map = bool(value.get("on_map", True))
+        self.changed.emit()
+        selected = value.get("selected", "")
+        self.select(selected if isinstance(selected, str) else "")
+        return skipped
 
 
 class PhaseTickOverlay(QObject):

@@ -26,7 +26,7 @@ from .library_editor import PhaseEditorDialog, load_user_library
 from .phase_panel import PhasePanel
 from .phase_plots import PhasePlotView
 from .project_settings import register_analysis_settings
-from .phase_ticks import PhaseTickModel, PhaseTickOverlay
+from .phase_ticks import TICKS_KEY, PhaseTickModel, PhaseTickOverlay
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -166,6 +166,14 @@ class PhaseTools(QObject):
             library = dict(self.bundled)
         self._set_library({**library, **phases})
 
+    def apply_tick_settings(self, value) -> None:
+        """Tick the project's phases with their saved cells (after its library edits are laid over
+        the library); what the library lacks is named in the status bar."""
+        skipped = self.model.restore(value)
+        if skipped:
+            self._window.status.showMessage(f"Phases dock of the project: not restored {', '.join(skipped)} "
+                                            "(not in the phase library, or unreadable)", 15000)
+
     @Slot(object)
     def _on_series_changed(self, _series) -> None:
         """Other data (or a project being opened, which applies its own edits afterwards): the
@@ -213,6 +221,8 @@ def install_phase_tools(window: "MainWindow") -> PhaseTools:
     tools.panel.reload_requested.connect(tools.reload_library)
     window.project.register_settings(LIBRARY_KEY, tools.library_settings, tools.apply_library_settings,
                                      tools.model.library_changed)
+    # after the library: the ticked phases and cells refer to the project's phases
+    window.project.register_settings(TICKS_KEY, tools.model.settings, tools.apply_tick_settings, tools.model.changed)
     register_analysis_settings(window.project, controller)
     window.project.register_results(RESULTS_PREFIX, lambda: analysis_arrays(session.analysis_result),
                                     lambda arrays: session.set_analysis_result(analysis_from_arrays(arrays)),
