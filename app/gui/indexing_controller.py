@@ -6,8 +6,9 @@ Data flow: the Indexing dock asks for a run or an override; the controller runs
 with the phases of ``phase_source()`` and keeps the outcome (:attr:`table`, :attr:`lattice`,
 :attr:`summary`) for the views, with :attr:`indexed` the fit result it belongs to. A new peak
 fit (or none) clears the outcome; the overrides stay while the peak numbering is unchanged. The
-options and overrides are plain data for the project (:meth:`IndexingController.settings`,
-:meth:`~IndexingController.restore`).
+options, overrides and the phases of the shown outcome are plain data for the project
+(:meth:`IndexingController.settings`, :meth:`~IndexingController.restore`); a reopened project
+that had an outcome is indexed again with those phases once it is restored (:meth:`~IndexingController.resume`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Callable, Optional, Sequence
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from analysis.errors import InputError
 from analysis.indexing import ManualAssignment
 from analysis.peak_indexing_run import index_and_fit_lattices, summarize_peaks
-from analysis.phase_library import Phase
+from analysis.phase_library import Phase, phase_from_dict, phase_to_dict
 
 from .error_dialog import describe_failure
 from .jobs import JobRunner
@@ -56,6 +58,9 @@ class IndexingController(QObject):
         self.lattice: dict = {}
         self.summary: list = []
         self.phase_names: tuple[str, ...] = ()
+        self.indexed_phases: tuple[Phase, ...] = ()      # the phases (working cells) of the outcome
+        self._to_resume: Optional[dict] = None           # a restored project's last run, until it is open
+        self._resuming: tuple[Phase, ...] = ()           # the phases of that run while it runs again
         runner.busy_changed.connect(self._on_busy_changed)
         session.fit_result_changed.connect(self._on_fit_result_changed)
 
@@ -79,18 +84,35 @@ class IndexingController(QObject):
         if not wavelength_A:
             self.message.emit("Indexing needs the wavelength of the series", 5000)
             return
-        phases = list(self._phase_source())
+        phases = tuple(self._phase_source())
         if not phases:
             self.message.emit("No phases to index with: tick phases in the Phases dock (or run Analyze)", 5000)
             return
+        self._start(result, phases, wavelength_A)
+
+    def _start(self, result, phases: tuple[Phase, ...], wavelength_A: float) -> None:
         manual, zero, disp = tuple(self.manual.values()), self.zero_shift, self.displacement
 
         def work(progress, cancel):
-            table, lattice = index_and_fit_lattices(result, phases, wavelength_A, manual=manual, zero_shift=zero,
-                                                    displacement=disp, progress=progress, cancel=cancel)
-            return result, tuple(p.name for p in phases), table, lattice
+            table, lattice = index_and_fit_lattices(result, list(phases), wavelength_A, manual=manual,
+                                                    zero_shift=zero, displacement=disp, progress=progress,
+                                                    cancel=cancel)
+            return result, phases, table, lattice
 
         self._runner.start(INDEX_JOB, work, connect=self._connect_job)
+
+    @Slot()
+    def resume(self, *_args) -> None:
+        """Index again as the restored project last did (its phases, cells and overrides), when it
+        had an outcome and its peak fit is the session's: the table comes back without Index."""
+        last, self._to_resume = self._to_resume, None
+        result = self._session.fit_result
+        if last is None or result is None or int(result.center.shape[1]) != last["n_peaks"]:
+            return
+        wavelength_A = self._wavelength_A(result)
+        if wavelength_A:
+            self._resuming = last["phases"]
+            self._start(result, last["phases"], wavelength_A)
 
     def _connect_job(self, signals) -> None:
         signals.succeeded.connect(self._on_succeeded)
@@ -132,29 +154,54 @@ class IndexingController(QObject):
 
     # -- project ------------------------------------------------------------------------------
     def settings(self) -> dict:
-        """Options and overrides as JSON-compatible data (the project setting ``indexing``)."""
+        """Options, overrides and the last run as JSON-compatible data (the project setting
+        ``indexing``). ``indexed`` is None, or the peak count and the phases (phase JSON, with
+        the cells they were indexed with) of the outcome shown or being computed again."""
         return {"zero_shift": self.zero_shift, "displacement": self.displacement, "n_peaks": self.manual_n_peaks,
                 "overrides": [{"peak": m.peak, "phase": m.phase, "hkl": None if m.hkl is None else list(m.hkl)}
-                              for m in self.manual.values()]}
+                              for m in self.manual.values()],
+                "indexed": self._last_run()}
+
+    def _last_run(self) -> Optional[dict]:
+        result = self._session.fit_result
+        phases = self.indexed_phases if self.indexed is not None else self._resuming
+        if result is None or not phases or (self.indexed is not None and self.indexed is not result):
+            return None
+        return {"n_peaks": int(result.center.shape[1]), "phases": [phase_to_dict(p) for p in phases]}
 
     def restore(self, value: dict) -> None:
         """Bring back what :meth:`settings` saved; the overrides apply to a peak fit of ``n_peaks``
-        peaks (the project's, restored after this)."""
-        self.set_options(bool(value.get("zero_shift", False)), bool(value.get("displacement", False)))
+        peaks (the project's, restored after this); the last run waits for :meth:`resume`."""
+        self.zero_shift = bool(value.get("zero_shift", False))
+        self.displacement = bool(value.get("displacement", False))
         self.manual = {int(d["peak"]): ManualAssignment(int(d["peak"]), d.get("phase"),
                                                         None if d.get("hkl") is None else tuple(map(int, d["hkl"])))
                        for d in value.get("overrides", [])}
         n_peaks = value.get("n_peaks")
         self.manual_n_peaks = None if n_peaks is None else int(n_peaks)
+        self._to_resume = self._saved_run(value.get("indexed"))
         self._emit_overrides_changed()
+
+    def _saved_run(self, last) -> Optional[dict]:
+        """The ``indexed`` entry as {"n_peaks": int, "phases": tuple of Phase}; None when absent (an
+        older project, or never indexed) or unreadable (said in a message)."""
+        if last is None:
+            return None
+        try:
+            return {"n_peaks": int(last["n_peaks"]),
+                    "phases": tuple(phase_from_dict(d, "project (indexing setting)") for d in last["phases"])}
+        except (InputError, KeyError, TypeError, ValueError) as exc:
+            self.message.emit(f"The project's indexing is not run again: {exc}", 10000)
+            return None
 
     # -- reactions ----------------------------------------------------------------------------
     @Slot(object)
     def _on_succeeded(self, outcome) -> None:
-        result, names, table, lattice = outcome
+        result, phases, table, lattice = outcome
         if result is not self._session.fit_result:   # the peak fit changed meanwhile
             return
-        self.indexed, self.phase_names, self.table, self.lattice = result, names, table, lattice
+        self.indexed, self.table, self.lattice = result, table, lattice
+        self.indexed_phases, self.phase_names, self._resuming = phases, tuple(p.name for p in phases), ()
         self.summary = summarize_peaks(table, result.center)
         fitted = [n for n, s in lattice.items() if (s.n_reflections > 0).any()]
         self.message.emit(f"Indexed {len(self.summary)} peaks; " + (
@@ -165,6 +212,7 @@ class IndexingController(QObject):
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
+        self._resuming = ()
         self.failed.emit(describe_failure(exc, "the peak fit").replace("Could not open", "Could not index", 1))
 
     @Slot(str, bool)
@@ -182,4 +230,5 @@ class IndexingController(QObject):
                 self._emit_overrides_changed()
         self._runner.cancel(INDEX_JOB)
         self.indexed, self.table, self.lattice, self.summary = None, None, {}, []
+        self.indexed_phases, self._resuming = (), ()
         self.results_changed.emit()

@@ -242,4 +242,5 @@ def install_indexing(window: "MainWindow") -> IndexingPanel:
     overlay = window.event_controller.attach_plot(panel.plot.plot_item, "x", panel.plot.scan_x)
     panel.plot.x_combo.currentIndexChanged.connect(overlay.redraw)
     window.project.register_settings("indexing", controller.settings, controller.restore, controller.settings_changed)
+    window.project.opened.connect(controller.resume)   # a reopened project's table comes back
     return panel
