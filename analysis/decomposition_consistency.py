@@ -98,6 +98,24 @@ def standin_partners(present: np.ndarray, delta_chi2: np.ndarray, phases, banks:
     return sorted(out, key=lambda item: gain[:, item[0]].sum())
 
 
+def neighbour_seeds(present: np.ndarray, alike, first: int, last: int) -> dict[int, int]:
+    """Look-alikes of ``alike`` present right after (else right before) the stretch
+    ``first``..``last``, as phase → that neighbouring scan. A phase tested out of its stretch is
+    replaced by these at their neighbouring cell: a growing P3'' that a richer P'3 took over for
+    its first scans is then found at the keep threshold, not the (higher) appearance threshold
+    that a 4 %-fraction phase cannot pass.
+
+    present (n_scans, n_phases) bool.
+    """
+    seeds = {}
+    for q in alike:
+        for scan in (last + 1, first - 1):
+            if 0 <= scan < present.shape[0] and present[scan, q]:
+                seeds[int(q)] = scan
+                break
+    return seeds
+
+
 CELL_NAMES = ("a", "b", "c", "alpha", "beta", "gamma")
 
 

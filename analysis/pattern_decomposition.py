@@ -28,7 +28,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
-from .decomposition_consistency import better_named_by, find_substitutes, presence_runs, standin_partners
+from .decomposition_consistency import (better_named_by, find_substitutes, neighbour_seeds, presence_runs,
+                                        standin_partners)
 from .decomposition_profiles import ProfileSettings, chebyshev_basis, phase_cell
 from .decomposition_scan import ZERO, PhaseState, ScanModel, delta_chi2, refine_scan, scan_solution
 from .decomposition_search import (drop_redundant, drop_weak, locate_phases, make_bank, merge_lookalikes, residual,
@@ -266,7 +267,7 @@ def _series_parsimony(table: _Table, refit, cost_without, phases: Sequence[Phase
     substitutes = find_substitutes(table.scale > 0, table.delta_chi2, cathode)
     if substitutes:
         refit(min(s.first_scan for s in substitutes), max(s.last_scan for s in substitutes),
-              {s.loser for s in substitutes})
+              {s.loser for s in substitutes}, {})
     tried: set = set()
     for _ in range(3):
         changed = False
@@ -281,9 +282,10 @@ def _series_parsimony(table: _Table, refit, cost_without, phases: Sequence[Phase
                     continue
                 # richer look-alikes present in the stretch are part of the fit, not replacements
                 excluded = {j} | {q for q in richer if not np.any(table.scale[first:last + 1, q] > 0)}
+                seeds = neighbour_seeds(table.scale > 0, alike, first, last)
                 sample = np.unique(np.linspace(first, last, min(STANDIN_SAMPLE_SCANS, last - first + 1)).round())
-                if cost_without(sample.astype(int), excluded, price * sample.size) < price * sample.size:
-                    refit(first, last, excluded)
+                if cost_without(sample.astype(int), excluded, price * sample.size, seeds) < price * sample.size:
+                    refit(first, last, excluded, seeds)
                     changed = True
         if not changed:
             return
@@ -388,26 +390,32 @@ def decompose_series(series: ScanSeries, phases: Sequence[Phase],
     snapshots: list = [None] * series.n_scans
     pass_over(range(series.n_scans), states, 0.0, banks, snapshots)
 
-    def start(k: int, excluded: set) -> list:
-        """States to fit scan k with: those after scan k − 1, without ``excluded``."""
+    def start(k: int, excluded: set, seeds: dict) -> list:
+        """States to fit scan k with: those after scan k − 1, without ``excluded``, and with each
+        phase q of ``seeds`` (q → scan) located at its state after that scan."""
         states = _snapshot(snapshots[k - 1]) if k > 0 else _initial_states(phases, settings)
         for j in excluded:
             states[j].located = False
+        for q, scan in seeds.items():
+            if states[q].located:
+                continue
+            states[q] = _snapshot([snapshots[scan][q]])[0]
+            states[q].located = True
         return states
 
-    def refit(first: int, last: int, excluded: set) -> None:
+    def refit(first: int, last: int, excluded: set, seeds: dict) -> None:
         zero_deg = float(table.zero_deg[first - 1]) if first > 0 else 0.0
-        pass_over(range(first, last + 1), start(first, excluded), zero_deg,
+        pass_over(range(first, last + 1), start(first, excluded, seeds), zero_deg,
                   {i: b for i, b in banks.items() if i not in excluded}, snapshots)
 
-    def cost_without(scans, excluded: set, budget: float) -> float:
+    def cost_without(scans, excluded: set, budget: float, seeds: dict) -> float:
         """Summed χ² rise when each of ``scans`` is fitted on its own without the ``excluded``
-        phases (stops once it reaches ``budget``)."""
+        phases and with the ``seeds`` phases located (see ``start``); stops once it reaches ``budget``."""
         usable = {i: b for i, b in banks.items() if i not in excluded}
         scratch, cost = _Table(1, len(phases), x.size), 0.0
         for k in scans:
             check(cancel)
-            model = ScanModel(x, series.intensity[k], sigma[k], basis, profile, start(k, excluded),
+            model = ScanModel(x, series.intensity[k], sigma[k], basis, profile, start(k, excluded, seeds),
                               float(table.zero_deg[k]))
             _record(scratch, 0, model, _fit_scan(model, usable, settings), factors)
             cost += float(scratch.chi2[0] - table.chi2[k])

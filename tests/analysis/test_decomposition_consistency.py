@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from analysis.decomposition_consistency import count_flips, find_substitutes
+from analysis.decomposition_consistency import count_flips, find_substitutes, neighbour_seeds
 
 
 def _present(spec: str) -> np.ndarray:
@@ -52,3 +52,17 @@ def test_the_better_name_is_the_simpler_or_the_nearer_library_cell():
     # fewer free parameters always win (the undistorted parent), more never do
     assert better_named_by(pp3, p3, np.array([4.97, 2.87, 5.87, 90.0, 106.4, 90.0]))
     assert not better_named_by(p3, pp3, hexagonal(2.87, 16.9))
+
+
+def test_a_tested_phase_is_replaced_by_the_look_alike_next_to_its_stretch():
+    # phase 0 holds scans 3..5; look-alike 1 follows it from scan 6, look-alike 2 precedes it at scan 2
+    present = np.zeros((9, 3), dtype=bool)
+    present[3:6, 0] = True
+    present[6:, 1] = True
+    present[:3, 2] = True
+    assert neighbour_seeds(present, [1, 2], 3, 5) == {1: 6, 2: 2}
+    # a look-alike present neither right after nor right before is not seeded (it may be unrelated)
+    present[2, 2] = False
+    assert neighbour_seeds(present, [1, 2], 3, 5) == {1: 6}
+    # a stretch at the series' ends looks only inside the series
+    assert neighbour_seeds(present[3:], [1, 2], 0, 2) == {1: 3}
