@@ -221,8 +221,10 @@ def install_phase_tools(window: "MainWindow") -> PhaseTools:
     tools.panel.reload_requested.connect(tools.reload_library)
     window.project.register_settings(LIBRARY_KEY, tools.library_settings, tools.apply_library_settings,
                                      tools.model.library_changed)
-    # after the library: the ticked phases and cells refer to the project's phases
-    window.project.register_settings(TICKS_KEY, tools.model.settings, tools.apply_tick_settings, tools.model.changed)
+    # after the library: the ticked phases and cells refer to the project's phases; a project older
+    # than the setting opens with nothing ticked, whatever the replaced session showed
+    window.project.register_settings(TICKS_KEY, tools.model.settings, tools.apply_tick_settings, tools.model.changed,
+                                     default={"shown": [], "cells": {}})
     register_analysis_settings(window.project, controller)
     window.project.register_results(RESULTS_PREFIX, lambda: analysis_arrays(session.analysis_result),
                                     lambda arrays: session.set_analysis_result(analysis_from_arrays(arrays)),

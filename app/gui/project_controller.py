@@ -75,6 +75,7 @@ class ProjectController(QObject):
         self._unclaimed_settings: dict = {}
         self._unclaimed_results: dict[str, np.ndarray] = {}
         self._settings: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
+        self._defaults: dict[str, Any] = {}   # key -> value applied when a project lacks the key
         self._results: dict[str, tuple[Callable[[], dict], Callable[[dict], None]]] = {}
         self._checksums: dict[tuple, tuple[str, int]] = {}
         self.new_action = make_action(self, "&New Project", QKeySequence.StandardKey.New, self.new_project)
@@ -109,10 +110,14 @@ class ProjectController(QObject):
 
     # -- extension points ------------------------------------------------------------------
     def register_settings(self, key: str, get: Callable[[], Any], set_: Callable[[Any], None],
-                          changed: Optional[SignalInstance] = None) -> None:
+                          changed: Optional[SignalInstance] = None, default: Any = None) -> None:
         """Save ``get()`` (JSON-compatible) under ``key``; on opening, ``set_(value)`` restores it.
-        ``changed`` (any signal) marks the project modified."""
+        ``changed`` (any signal) marks the project modified. ``default`` (if not None): opening a
+        project without ``key`` (older) calls ``set_(default)``, so nothing carries over from the
+        session it replaces; without one, ``set_`` is not called."""
         self._settings[key] = (get, set_)
+        if default is not None:
+            self._defaults[key] = default
         if changed is not None:
             changed.connect(self._on_session_edited)
 
@@ -372,6 +377,8 @@ class ProjectController(QObject):
         for key, (_, set_) in self._settings.items():
             if key in settings:
                 set_(settings[key])
+            elif key in self._defaults:
+                set_(self._defaults[key])
         apply_session_settings(self._session, settings)   # last: the current scan wins
         known = set(SESSION_KEYS) | set(self._settings)
         self._unclaimed_settings = {k: v for k, v in settings.items() if k not in known}

@@ -14,8 +14,8 @@ import analysis.project as pj
 from analysis import crystallography as cr
 from analysis.phase_library import load_library
 from app.gui.phase_ticks import TICKS_KEY, PhaseTickModel
-from tests.app.test_project_library import (USER_PHASE, edit_in_dialog, folder, load, make_window,  # noqa: F401
-                                            reopen, sim)
+from tests.app.test_project_library import (LOAD_TIMEOUT_MS, USER_PHASE, edit_in_dialog, folder,  # noqa: F401
+                                            load, make_window, reopen, sim)
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -116,12 +116,17 @@ def test_an_older_project_without_the_setting_opens_with_nothing_ticked(make_win
     del project.settings[TICKS_KEY]             # as a build before the setting existed wrote it
     pj.save_project(path, project)
 
+    # in a fresh window, and in the window that still shows P2 ticked with its adjusted cell
     second = reopen(make_window, qtbot, path)
-    tools = second.phase_tools
-    assert tools.model.shown == [] and checked_names(second) == [] and not tools.ticks.ticks
-    assert all(tools.model.phase(n) is tools.model.library[n] for n in tools.model.library)
-    assert second.session.series is not None and not second.project.is_modified
-    assert TICKS_KEY in second.project.current_settings()   # the next save writes the setting
+    assert first.phase_tools.model.shown == ["P2"] and first.phase_tools.model.phase("P2").cell.c == 11.3021
+    with qtbot.waitSignal(first.project.opened, timeout=LOAD_TIMEOUT_MS):
+        assert first.project.open_project(path)
+    for window in (second, first):
+        tools = window.phase_tools
+        assert tools.model.shown == [] and checked_names(window) == [] and not tools.ticks.ticks
+        assert all(tools.model.phase(n) is tools.model.library[n] for n in tools.model.library)
+        assert window.session.series is not None and not window.project.is_modified
+        assert TICKS_KEY in window.project.current_settings()   # the next save writes the setting
 
 
 def test_restore_skips_what_the_library_lacks():
