@@ -241,6 +241,8 @@ def install_indexing(window: "MainWindow") -> IndexingPanel:
     window.status.cancel_requested.connect(controller.cancel)
     overlay = window.event_controller.attach_plot(panel.plot.plot_item, "x", panel.plot.scan_x)
     panel.plot.x_combo.currentIndexChanged.connect(overlay.redraw)
-    window.project.register_settings("indexing", controller.settings, controller.restore, controller.settings_changed)
+    # a project older than the setting opens with no options, overrides or re-run of the replaced session
+    window.project.register_settings("indexing", controller.settings, controller.restore, controller.settings_changed,
+                                     default={"overrides": []})
     window.project.opened.connect(controller.resume)   # a reopened project's table comes back
     return panel

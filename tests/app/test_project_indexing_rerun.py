@@ -92,6 +92,9 @@ def test_no_indexing_is_started_without_a_recorded_outcome(make_window, qtbot, t
     project = pj.load_project(older)
     del project.settings["indexing"]["indexed"]   # as a build before the entry existed wrote it
     pj.save_project(older, project)
+    oldest = tmp_path / "oldest.oxrd"
+    del project.settings["indexing"]                # as a build before indexing was saved wrote it
+    pj.save_project(oldest, project)
     first.session.set_fit_result(fit_series(first.session.series, WINDOWS[:2], workers=1))   # clears the outcome
     never = tmp_path / "never.oxrd"
     assert first.project.save_to(never)
@@ -104,3 +107,11 @@ def test_no_indexing_is_started_without_a_recorded_outcome(make_window, qtbot, t
         assert window.indexing_panel.table.rowCount() == 0 and len(controller.manual) == n_overrides
         assert window.project.current_settings()["indexing"]["indexed"] is None
         assert not window.project.is_modified
+    # the oldest, opened in the window that indexed with zero shift: nothing of its indexing stays
+    assert first.indexing_panel.controller.zero_shift
+    with qtbot.waitSignal(first.project.opened, timeout=JOB_TIMEOUT_MS):
+        assert first.project.open_project(oldest)
+    controller = first.indexing_panel.controller
+    assert not first.runner.is_busy(INDEX_JOB) and controller.indexed is None and not controller.manual
+    assert not controller.zero_shift and not first.indexing_panel.zero_check.isChecked()
+    assert first.indexing_panel.table.rowCount() == 0 and not first.project.is_modified
