@@ -30,7 +30,8 @@ def lattice_arrays(controller) -> dict[str, np.ndarray]:
     arrays = {}
     for name, series in controller.lattice.items():
         arrays.update({f"{name}/{param}": np.asarray(v) for param, v in series.parameters.items()})
-        arrays.update({f"{name}/{field}": np.asarray(getattr(series, field)) for field in ("n_reflections", "zero_deg")})
+        arrays.update({f"{name}/{field}": np.asarray(getattr(series, field))
+                       for field in ("n_reflections", "zero_deg")})
     return arrays
 
 
