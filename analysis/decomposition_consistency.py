@@ -1,4 +1,5 @@
-"""Series-level consistency of a whole-pattern decomposition: look-alikes that take turns.
+"""Series-level consistency of a whole-pattern decomposition: look-alikes that take turns, and
+look-alikes that stand in for a simpler phase (:func:`series_parsimony`).
 
 A decomposition fits each scan on its own (seeded by the previous one). Where two look-alike
 phases describe the same peaks almost equally well (P'3 and P3'' beside a shrinking P3, at low
@@ -11,6 +12,7 @@ scans is one phase under two names; the one that explains more (summed Δχ²) k
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -140,3 +142,50 @@ def better_named_by(phase, other, cell: np.ndarray) -> bool:
             total += ((values[k] - getattr(ph.cell, k)) / (hi - lo)) ** 2
         return total
     return distance(other) < distance(phase)
+
+
+STANDIN_SAMPLE_SCANS = 8
+"""Scans of a stretch (evenly spread) fitted on their own to test whether a phase there is a stand-in."""
+
+
+def series_parsimony(table, refit, cost_without, phases: Sequence, banks: dict, n_points: int) -> None:
+    """Series-level checks after the scan-by-scan pass of
+    :func:`analysis.pattern_decomposition.decompose_series`, which passes its per-scan table (``scale``,
+    ``cells``, ``delta_chi2``) and two closures: ``refit(first, last, excluded, seeds)`` fits scans
+    first..last again without the ``excluded`` phases, ``cost_without(scans, excluded, budget, seeds)``
+    the summed χ² rise of ``scans`` fitted on their own without them (``seeds``: phase → scan whose
+    state it starts located from, :func:`neighbour_seeds`).
+
+    Look-alikes that took turns are refitted without the one that explains less. Then each stretch
+    of a phase with a stand-in partner (a look-alike with no more free cell parameters) is tested on
+    up to :data:`STANDIN_SAMPLE_SCANS` of its scans fitted without it: if the χ² it saves there is
+    below the Bayesian information criterion's price of its parameters (free cell parameters + width
+    + scale, ln(n_points) each, per scan), the stretch is refitted without it (P'3 at P3's cell → P3,
+    P3'' at the edge of its range with a little P'2 → P3). Weakest phases first; at most three rounds.
+    """
+    cathode = np.array([p.kind == "cathode" for p in phases])
+    substitutes = find_substitutes(table.scale > 0, table.delta_chi2, cathode)
+    if substitutes:
+        refit(min(s.first_scan for s in substitutes), max(s.last_scan for s in substitutes),
+              {s.loser for s in substitutes}, {})
+    tried: set = set()
+    for _ in range(3):
+        changed = False
+        for j, alike, richer in standin_partners(table.scale > 0, table.delta_chi2, phases, banks):
+            price = (len(phases[j].free_parameters) + 2) * float(np.log(n_points))
+            for first, last in presence_runs(table.scale[:, j] > 0):
+                if (j, first, last) in tried:
+                    continue
+                tried.add((j, first, last))
+                cell = np.nanmedian(table.cells[first:last + 1, j], axis=0)
+                if not any(better_named_by(phases[j], phases[q], cell) for q in alike):
+                    continue
+                # richer look-alikes present in the stretch are part of the fit, not replacements
+                excluded = {j} | {q for q in richer if not np.any(table.scale[first:last + 1, q] > 0)}
+                seeds = neighbour_seeds(table.scale > 0, alike, first, last)
+                sample = np.unique(np.linspace(first, last, min(STANDIN_SAMPLE_SCANS, last - first + 1)).round())
+                if cost_without(sample.astype(int), excluded, price * sample.size, seeds) < price * sample.size:
+                    refit(first, last, excluded, seeds)
+                    changed = True
+        if not changed:
+            return

@@ -28,8 +28,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .cancel import CancelToken, ProgressFn, ProgressThrottle, check
-from .decomposition_consistency import (better_named_by, find_substitutes, neighbour_seeds, presence_runs,
-                                        standin_partners)
+from .decomposition_consistency import series_parsimony
 from .decomposition_profiles import ProfileSettings, chebyshev_basis, phase_cell
 from .decomposition_scan import ZERO, PhaseState, ScanModel, delta_chi2, refine_scan, scan_solution
 from .decomposition_search import (drop_redundant, drop_weak, locate_phases, make_bank, merge_lookalikes, residual,
@@ -248,49 +247,6 @@ def _drop_insignificant(states: list[PhaseState], delta_chi2: np.ndarray, thresh
             st.rel_d = st.phase.broadening_rel_d
 
 
-STANDIN_SAMPLE_SCANS = 8
-"""Scans of a stretch (evenly spread) fitted on their own to test whether a phase there is a stand-in."""
-
-
-def _series_parsimony(table: _Table, refit, cost_without, phases: Sequence[Phase], banks: dict,
-                      n_points: int) -> None:
-    """Series-level checks after the scan-by-scan pass (:mod:`analysis.decomposition_consistency`).
-
-    Look-alikes that took turns are refitted without the one that explains less. Then each stretch
-    of a phase with a stand-in partner (a look-alike with no more free cell parameters) is tested on
-    up to :data:`STANDIN_SAMPLE_SCANS` of its scans fitted without it: if the χ² it saves there is
-    below the Bayesian information criterion's price of its parameters (free cell parameters + width
-    + scale, ln(n_points) each, per scan), the stretch is refitted without it (P'3 at P3's cell → P3,
-    P3'' at the edge of its range with a little P'2 → P3). Weakest phases first; at most three rounds.
-    """
-    cathode = np.array([p.kind == "cathode" for p in phases])
-    substitutes = find_substitutes(table.scale > 0, table.delta_chi2, cathode)
-    if substitutes:
-        refit(min(s.first_scan for s in substitutes), max(s.last_scan for s in substitutes),
-              {s.loser for s in substitutes}, {})
-    tried: set = set()
-    for _ in range(3):
-        changed = False
-        for j, alike, richer in standin_partners(table.scale > 0, table.delta_chi2, phases, banks):
-            price = (len(phases[j].free_parameters) + 2) * float(np.log(n_points))
-            for first, last in presence_runs(table.scale[:, j] > 0):
-                if (j, first, last) in tried:
-                    continue
-                tried.add((j, first, last))
-                cell = np.nanmedian(table.cells[first:last + 1, j], axis=0)
-                if not any(better_named_by(phases[j], phases[q], cell) for q in alike):
-                    continue
-                # richer look-alikes present in the stretch are part of the fit, not replacements
-                excluded = {j} | {q for q in richer if not np.any(table.scale[first:last + 1, q] > 0)}
-                seeds = neighbour_seeds(table.scale > 0, alike, first, last)
-                sample = np.unique(np.linspace(first, last, min(STANDIN_SAMPLE_SCANS, last - first + 1)).round())
-                if cost_without(sample.astype(int), excluded, price * sample.size, seeds) < price * sample.size:
-                    refit(first, last, excluded, seeds)
-                    changed = True
-        if not changed:
-            return
-
-
 def _snapshot(states: list[PhaseState]) -> list[PhaseState]:
     """Copies of the per-phase states (without their column caches) to restart a pass from."""
     return [replace(st, params=dict(st.params), _cache=(None, None)) for st in states]
@@ -444,7 +400,7 @@ def decompose_series(series: ScanSeries, phases: Sequence[Phase],
                 break
         return cost
 
-    _series_parsimony(table, refit, cost_without, phases, banks, x.size)
+    series_parsimony(table, refit, cost_without, phases, banks, x.size)
     kind = "weight" if settings.scale_factors else "weight (library-intensity model)"
     return DecompositionResult(
         phases=tuple(p.name for p in phases), kinds=tuple(p.kind for p in phases), scale=table.scale,
