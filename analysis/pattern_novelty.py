@@ -178,6 +178,11 @@ def mixture_weights(intensity: np.ndarray, before: np.ndarray, after: np.ndarray
     return np.where(ok, b / np.where(ok, total, 1.0), 0.5)
 
 
+MIN_MIXTURE_AMOUNT = 0.5
+"""Least α + β for a mixture of two references: a two-phase pattern holds about one unit of the
+two together (lever rule), beam decay and absorption changes aside."""
+
+
 def mixture_novelty(target_root: np.ndarray, before: np.ndarray, after: np.ndarray, noise_var: float,
                     window_pts: int) -> float:
     """Novelty ratio of ``target_root`` (n_points,) against the best non-negative mixture of two
@@ -192,5 +197,9 @@ def mixture_novelty(target_root: np.ndarray, before: np.ndarray, after: np.ndarr
     refs = project_out(np.column_stack([before, after])).reshape(-1, 2)
     target = project_out(np.asarray(target_root, dtype=float) ** 2).reshape(-1)
     coef = nnls(refs, target)[0]
+    if coef.sum() < MIN_MIXTURE_AMOUNT:
+        # the references hardly appear in the target: it is not made of them (a faint mixture
+        # would pass, the comparison's global scale blowing it up to the target)
+        return float("inf")
     mixed = np.sqrt(np.clip(coef[0] * before + coef[1] * after, 0.0, None))
     return novelty_ratio(target_root, mixed, noise_var, window_pts)

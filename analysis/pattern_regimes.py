@@ -90,17 +90,27 @@ def _is_mixture(stack: PatternStack, core: tuple[int, int], before: tuple[int, i
 
 def drop_mixture_cores(stack: PatternStack, cores: list[tuple[int, int]], lag: int, threshold: float,
                        cancel: Optional[CancelToken] = None) -> list[tuple[int, int]]:
-    """``cores`` without those that are two-phase mixtures of their neighbours (module docstring, 3)."""
+    """``cores`` without those that are two-phase mixtures of their neighbours (module docstring, 3).
+
+    Shortest first, then the neighbours are tested again: a few scans at the start of a slow change
+    back (97 % of the plateau's phase) are trivially a "mixture" of the plateau beside them and the
+    change, and so is the plateau of the scans beside them; dropping the plateau first lost the regime.
+    """
     cores = list(cores)
-    j = 1
-    while j < len(cores) - 1:
-        check(cancel)
-        if _is_mixture(stack, cores[j], cores[j - 1], cores[j + 1], lag, threshold):
-            del cores[j]
-            j = max(j - 1, 1)   # the previous core has a new neighbour: test it again
-        else:
-            j += 1
-    return cores
+    verdicts: dict = {}
+
+    def mixture(j: int) -> bool:
+        key = (cores[j - 1], cores[j], cores[j + 1])
+        if key not in verdicts:
+            check(cancel)
+            verdicts[key] = _is_mixture(stack, cores[j], cores[j - 1], cores[j + 1], lag, threshold)
+        return verdicts[key]
+
+    while True:
+        mixtures = [j for j in range(1, len(cores) - 1) if mixture(j)]
+        if not mixtures:
+            return cores
+        del cores[min(mixtures, key=lambda j: cores[j][1] - cores[j][0])]
 
 
 def name_cores(stack: PatternStack, cores: list[tuple[int, int]], lag: int, threshold: float,
