@@ -274,18 +274,22 @@ MAX_BACKFILL_SCANS = 12
 """How far back a newly appeared phase is looked for in earlier scans."""
 
 
-def _backfill(i: int, states: list[PhaseState], table: _Table, fit, threshold: float) -> None:
+def _backfill(i: int, states: list[PhaseState], table: _Table, fit, threshold: float, usable) -> None:
     """A cathode phase that appears in scan i is looked for again in the scans before, seeded at the
     cell it has now: a phase must beat the appearance threshold (a grid search) to be found, but at
     a known cell the keep threshold is enough, so the first scans of a growing phase are not lost
     (an onset dated late). Earlier rows are refitted on copies of the states until the phase is no
-    longer significant there."""
+    longer significant there, or until a row holds a phase the pass may not use (``usable``: the
+    indices it may; a refit without a phase must not rewrite the rows that have it)."""
     if i == 0:
         return
     new = [j for j, st in enumerate(states) if st.phase.kind == "cathode" and st.located
            and table.scale[i, j] > 0 and table.scale[i - 1, j] == 0]
+    barred = [q for q in range(len(states)) if q not in usable]
     for j in new:
         for k in range(i - 1, max(i - 1 - MAX_BACKFILL_SCANS, -1), -1):
+            if np.any(table.scale[k, barred] > 0):
+                break
             trial = [replace(st, located=st.located if q == j else bool(table.scale[k, q] > 0))
                      for q, st in enumerate(states)]
             fit(k, trial, float(table.zero_deg[k]), table, k)
@@ -354,7 +358,7 @@ def decompose_series(series: ScanSeries, phases: Sequence[Phase],
         for i in scans:
             check(cancel)
             zero_deg = fit(i, states, zero_deg, table, i)
-            _backfill(i, states, table, fit, settings.keep_min_delta_chi2)
+            _backfill(i, states, table, fit, settings.keep_min_delta_chi2, usable)
             if i == 0 and settings.fix_parasitic_after_first:
                 for st in states:
                     st.refine = st.phase.kind != "parasitic"

@@ -202,3 +202,26 @@ def test_cell_parts_are_found_in_the_sum_of_the_first_scans(library):
     # Al/P2 within 30 %: the split of the 0.03°-apart Al (111)/BeO (100) pair is left to the noise
     assert np.all(al / p2 == pytest.approx(weights["Al"] / p2_weight, rel=0.3))
     assert np.all(beo / p2 < 2 * weights["BeO"] / p2_weight)
+
+
+def test_backfill_stops_at_rows_holding_a_phase_the_refit_may_not_use(library):
+    from analysis.pattern_decomposition import _backfill, _initial_states, _Table
+    states = _initial_states([library[n] for n in ("P2", "P3", "O3")], DecompositionSettings())
+    table = _Table(8, 3, 10)
+    table.scale[:, 0] = 1.0          # P2 everywhere
+    table.scale[6:, 1] = 1.0         # P3 appears in scan 6
+    table.scale[:4, 2] = 1.0         # O3 until scan 3; this refit runs without O3
+    states[0].located = states[1].located = True
+    refitted = []
+
+    def fit(k, trial, zero_deg, into, row):
+        refitted.append(k)
+        into.scale[k, 1], into.delta_chi2[k, 1] = 1.0, 100.0   # P3 still significant there
+        return zero_deg
+
+    _backfill(6, states, table, fit, threshold=25.0, usable={0, 1})
+    assert refitted == [5, 4]        # scan 3 holds O3: not rewritten (nor anything before it)
+    refitted.clear()
+    table.scale[5:, 1], table.scale[:5, 1] = 1.0, 0.0
+    _backfill(5, states, table, fit, threshold=25.0, usable={0, 1, 2})
+    assert refitted == [4, 3, 2, 1, 0]   # with O3 usable the search goes back as far as P3 holds
