@@ -111,13 +111,40 @@ def fraction_cores(fractions: np.ndarray, errors: np.ndarray, lag: int,
     return cores_between(fractions.shape[0], runs)
 
 
+def first_unbroken_presence(fractions: np.ndarray, core_a: tuple[int, int], core_b: tuple[int, int]) -> Optional[int]:
+    """Earliest scan from which a phase absent (fraction exactly 0) throughout ``core_a`` is present
+    (> 0) in every scan up to the start of ``core_b``, over the phases that appear so; None if none
+    does. Exact zeros mean "not in the model" in a decomposition's fractions (fitted fractions with
+    noise have none, and then nothing is bounded)."""
+    first = None
+    for j in range(fractions.shape[1]):
+        col = fractions[:, j]
+        if np.any(col[core_a[0]:core_a[1] + 1] != 0) or col[core_b[0]] <= 0:
+            continue
+        p = core_b[0]
+        while p - 1 > core_a[1] and col[p - 1] > 0:
+            p -= 1
+        first = p if first is None else min(first, p)
+    return first
+
+
 def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray, lag: int) -> RampFn:
-    """A ramp fitter over the phase fractions (weights 1/σ²) between two cores."""
+    """A ramp fitter over the phase fractions (weights 1/σ²) between two cores.
+
+    A change has begun by the first scan from which a new phase is present without a break
+    (:func:`first_unbroken_presence`): the onset is moved back to it, by at most ``lag`` scans. A
+    distorted fraction curve (a phase refined at a wrong cell for its first scans, then corrected)
+    made the ramp start 3–4 scans after the phase appeared.
+    """
     def ramp(core_a: tuple[int, int], core_b: tuple[int, int]) -> Change:
         lo, hi = ramp_window(core_a, core_b, lag)
         sl = slice(lo, hi + 1)
         fit = fit_ramp(times_s[sl], fractions[sl], 1.0 / np.maximum(errors[sl], 1e-6) ** 2)
-        return Change(lo + fit.onset, lo + fit.end, max(fit.chi2_flat - fit.chi2, 0.0), fit.tau0, fit.tau1)
+        onset, end = lo + fit.onset, lo + fit.end
+        present = first_unbroken_presence(fractions, core_a, core_b)
+        if present is not None and onset - lag <= present < onset:
+            onset = present
+        return Change(onset, max(end, onset), max(fit.chi2_flat - fit.chi2, 0.0), fit.tau0, fit.tau1)
     return ramp
 
 

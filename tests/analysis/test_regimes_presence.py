@@ -1,0 +1,38 @@
+"""The onset of a change from fractions is bounded by the first scan the new phase holds unbroken."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis.regimes import first_unbroken_presence, fraction_ramp
+
+
+def two_phase_series(n: int = 60):
+    # A alone to scan 19; B present (in the model) from scan 20 at 1 % for 5 scans — below what the
+    # fraction errors show — then a linear two-phase change over scans 25–39; B alone from 40
+    share_b = np.interp(np.arange(n), [24, 39], [0.01, 1.0])
+    share_b[:20] = 0.0
+    return np.column_stack([1.0 - share_b, share_b])
+
+
+def test_first_unbroken_presence_of_the_appearing_phase():
+    f = two_phase_series()
+    assert first_unbroken_presence(f, (0, 15), (45, 59)) == 20
+    f[30, 1] = 0.0                       # a break: presence counts from after it
+    assert first_unbroken_presence(f, (0, 15), (45, 59)) == 31
+    # fitted fractions with noise have no exact zeros: nothing is bounded
+    noisy = two_phase_series() + 0.001
+    assert first_unbroken_presence(noisy, (0, 15), (45, 59)) is None
+
+
+def test_the_ramp_starts_where_the_new_phase_is_first_held():
+    f = two_phase_series()
+    errors = np.full_like(f, 0.03)
+    times = np.arange(f.shape[0]) * 600.0
+    change = fraction_ramp(times, f, errors, lag=6)((0, 15), (45, 59))
+    assert change.onset == 20            # the ramp fit alone starts at 24–25
+    assert change.end == 38            # the last scan short of B alone (B reaches 1.0 at scan 39)
+    # moved back by at most ``lag`` scans: with lag 2 the fitted onset stands
+    assert fraction_ramp(times, f, errors, lag=2)((0, 15), (45, 59)).onset in (24, 25)
+    noisy = f + 0.001
+    assert fraction_ramp(times, noisy, errors, lag=6)((0, 15), (45, 59)).onset in (24, 25)
