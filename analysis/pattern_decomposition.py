@@ -263,6 +263,8 @@ def _presearch_parasitic(model: ScanModel, states: list[PhaseState], banks: dict
     during a series, so their presence is decided where the counts are highest: in a single scan at
     ~700 counts the Al collector's lines left after BeO's (100) takes Al (111) (0.03° apart) fall below
     the appearance threshold, and a look-alike cathode phase (P3's (015) on Al (200)) took them."""
+    if not any(st.phase.kind == "parasitic" for st in states):
+        return
     _fit_scan(model, banks, settings)
     _, _, s = residual(model)
     for st, found, v in zip(states, model.states, scale_per_state(model, s)):
