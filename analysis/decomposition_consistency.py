@@ -7,6 +7,9 @@ counts), the choice can flip from scan to scan: P'3, P3'', P'3, P3''. Each flip 
 transition. A real sequence changes phase once per transition (O3 → O'3, later O'3 → O3, with
 other phases between), so a pair that swaps three or more times within one unbroken stretch of
 scans is one phase under two names; the one that explains more (summed Δχ²) keeps the stretch.
+Taking turns means runs of a few scans: a swap counts only where one of the two runs it joins is
+shorter than :data:`SHORT_RUN`. A real O'3 → P3 → O'3 sequence at high counts holds each phase for
+tens of scans, and one stray scan of P3 before it must not make its two real swaps three.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import numpy as np
 
 MIN_FLIPS = 3
 """Swaps between the two phases of a pair, within one stretch, that make them substitutes."""
+
+SHORT_RUN = 6
+"""Scans holding only one phase of the pair, fewer than this, are a turn (not a regime of its own)."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +48,23 @@ def presence_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(s), int(e)) for s, e in zip(starts, ends)]
 
 
-def count_flips(only_a: np.ndarray, only_b: np.ndarray) -> int:
-    """Swaps between scans with only a and scans with only b, in order (scans with both are skipped)."""
+def count_flips(only_a: np.ndarray, only_b: np.ndarray, short_run: int | None = None) -> int:
+    """Swaps between scans with only a and scans with only b, in order (scans with both are
+    skipped). With ``short_run``, a swap counts only if one of the two runs it joins (scans holding
+    only a, or only b, counted after the skip) is shorter than ``short_run``."""
     labels = [1 if a else 2 for a, b in zip(only_a, only_b) if a != b]
-    return int(sum(x != y for x, y in zip(labels, labels[1:])))
+    if not labels:
+        return 0
+    lengths = [1]
+    for x, y in zip(labels, labels[1:]):
+        if x == y:
+            lengths[-1] += 1
+        else:
+            lengths.append(1)
+    swaps = zip(lengths, lengths[1:])
+    if short_run is None:
+        return len(lengths) - 1
+    return int(sum(min(left, right) < short_run for left, right in swaps))
 
 
 def find_substitutes(present: np.ndarray, delta_chi2: np.ndarray, cathode: np.ndarray) -> list[Substitute]:
@@ -62,7 +81,7 @@ def find_substitutes(present: np.ndarray, delta_chi2: np.ndarray, cathode: np.nd
         for b in cols[ia + 1:]:
             for first, last in presence_runs(present[:, a] | present[:, b]):
                 pa, pb = present[first:last + 1, a], present[first:last + 1, b]
-                flips = count_flips(pa & ~pb, pb & ~pa)
+                flips = count_flips(pa & ~pb, pb & ~pa, SHORT_RUN)
                 if flips < MIN_FLIPS:
                     continue
                 ga, gb = gain[first:last + 1, a].sum(), gain[first:last + 1, b].sum()

@@ -24,6 +24,21 @@ def test_a_pair_that_swaps_three_times_is_one_phase_under_two_names():
     assert (sub.winner, sub.loser, sub.first_scan, sub.last_scan, sub.flips) == (1, 0, 1, 11, 3)
 
 
+def test_only_swaps_beside_a_short_run_count_as_turns():
+    # seed 231 trial 23 in miniature: one stray scan of b, then a real a → b → a sequence of long runs
+    spec = "b " + "a " * 8 + "ab " * 4 + "b " * 12 + "ab " * 3 + "a " * 7
+    p = _present(spec)
+    only_a, only_b = p[:, 0] & ~p[:, 1], p[:, 1] & ~p[:, 0]
+    assert count_flips(only_a, only_b) == 3
+    assert count_flips(only_a, only_b, short_run=6) == 1          # runs 1, 8, 12, 7: only 1 → 8
+    assert count_flips(only_a, only_b, short_run=8) == 2          # 8 → 12 is not beside a short run; 12 → 7 is
+    gain = p * 50.0
+    assert find_substitutes(p, gain, np.array([True, True])) == []
+    # the same swaps between runs of 2–4 scans are turns
+    turns = _present("b " + "a " * 3 + "b " * 4 + "a " * 2 + "b " * 3)
+    assert count_flips(turns[:, 0] & ~turns[:, 1], turns[:, 1] & ~turns[:, 0], short_run=6) == 4
+
+
 def test_a_real_sequence_changes_phase_once_per_transition():
     # O3 → O'3 (two-phase, both present), P3 alone between, then O'3 → O3: two swaps in two stretches
     present = _present("a a ab ab b b - - - b b ab a a")
