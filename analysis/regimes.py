@@ -112,18 +112,22 @@ def fraction_cores(fractions: np.ndarray, errors: np.ndarray, lag: int,
 
 
 def first_unbroken_presence(fractions: np.ndarray, core_a: tuple[int, int], core_b: tuple[int, int]) -> Optional[int]:
-    """Earliest scan from which a phase absent (fraction exactly 0) throughout ``core_a`` is present
-    (> 0) in every scan up to the start of ``core_b``, over the phases that appear so; None if none
-    does. Exact zeros mean "not in the model" in a decomposition's fractions (fitted fractions with
+    """Earliest scan from which a phase absent (fraction exactly 0) in ``core_a`` before that scan
+    is present (> 0) in every scan up to the start of ``core_b`` (so it may begin inside
+    ``core_a``: a few % of a new phase do not end a core), over the phases that appear so; None if
+    none does. Exact zeros mean "not in the model" in a decomposition's fractions (fitted fractions with
     noise have none, and then nothing is bounded)."""
     first = None
     for j in range(fractions.shape[1]):
         col = fractions[:, j]
-        if np.any(col[core_a[0]:core_a[1] + 1] != 0) or col[core_b[0]] <= 0:
+        if col[core_b[0]] <= 0:
             continue
         p = core_b[0]
-        while p - 1 > core_a[1] and col[p - 1] > 0:
+        while p - 1 > core_a[0] and col[p - 1] > 0:
             p -= 1
+        # the phase may already be there at the tail of core_a (a few % do not end a core)
+        if np.any(col[core_a[0]:min(p, core_a[1] + 1)] != 0):
+            continue
         first = p if first is None else min(first, p)
     return first
 
@@ -132,7 +136,8 @@ def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray
     """A ramp fitter over the phase fractions (weights 1/σ²) between two cores.
 
     A change has begun by the first scan from which a new phase is present without a break
-    (:func:`first_unbroken_presence`): the onset is moved back to it, by at most ``lag`` scans. A
+    (:func:`first_unbroken_presence`): the onset is moved back to it, by at most the slow lag
+    (``SLOW_LAG_FACTOR * lag`` scans). A
     distorted fraction curve (a phase refined at a wrong cell for its first scans, then corrected)
     made the ramp start 3–4 scans after the phase appeared.
     """
@@ -142,7 +147,7 @@ def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray
         fit = fit_ramp(times_s[sl], fractions[sl], 1.0 / np.maximum(errors[sl], 1e-6) ** 2)
         onset, end = lo + fit.onset, lo + fit.end
         present = first_unbroken_presence(fractions, core_a, core_b)
-        if present is not None and onset - lag <= present < onset:
+        if present is not None and onset - SLOW_LAG_FACTOR * lag <= present < onset:
             onset = present
         return Change(onset, max(end, onset), max(fit.chi2_flat - fit.chi2, 0.0), fit.tau0, fit.tau1)
     return ramp

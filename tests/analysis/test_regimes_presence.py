@@ -20,6 +20,11 @@ def test_first_unbroken_presence_of_the_appearing_phase():
     assert first_unbroken_presence(f, (0, 15), (45, 59)) == 20
     f[30, 1] = 0.0                       # a break: presence counts from after it
     assert first_unbroken_presence(f, (0, 15), (45, 59)) == 31
+    # B may begin inside A's core (1 % does not end it), but not after holding a share of it
+    f = two_phase_series()
+    assert first_unbroken_presence(f, (0, 22), (45, 59)) == 20
+    f[3, 1] = 0.02
+    assert first_unbroken_presence(f, (0, 22), (45, 59)) is None
     # fitted fractions with noise have no exact zeros: nothing is bounded
     noisy = two_phase_series() + 0.001
     assert first_unbroken_presence(noisy, (0, 15), (45, 59)) is None
@@ -32,7 +37,9 @@ def test_the_ramp_starts_where_the_new_phase_is_first_held():
     change = fraction_ramp(times, f, errors, lag=6)((0, 15), (45, 59))
     assert change.onset == 20            # the ramp fit alone starts at 24–25
     assert change.end == 38            # the last scan short of B alone (B reaches 1.0 at scan 39)
-    # moved back by at most ``lag`` scans: with lag 2 the fitted onset stands
-    assert fraction_ramp(times, f, errors, lag=2)((0, 15), (45, 59)).onset in (24, 25)
+    # moved back by at most the slow lag (3 × lag scans): with lag 1 the fitted onset stands
+    assert fraction_ramp(times, f, errors, lag=1)((0, 15), (45, 59)).onset in (24, 25)
+    # a presence that begins inside A's core still dates the change
+    assert fraction_ramp(times, f, errors, lag=6)((0, 22), (45, 59)).onset == 20
     noisy = f + 0.001
     assert fraction_ramp(times, noisy, errors, lag=6)((0, 15), (45, 59)).onset in (24, 25)
