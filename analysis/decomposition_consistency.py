@@ -61,10 +61,9 @@ def count_flips(only_a: np.ndarray, only_b: np.ndarray, short_run: int | None = 
             lengths[-1] += 1
         else:
             lengths.append(1)
-    swaps = zip(lengths, lengths[1:])
     if short_run is None:
         return len(lengths) - 1
-    return int(sum(min(left, right) < short_run for left, right in swaps))
+    return int(sum(min(left, right) < short_run for left, right in zip(lengths, lengths[1:])))
 
 
 def find_substitutes(present: np.ndarray, delta_chi2: np.ndarray, cathode: np.ndarray) -> list[Substitute]:

@@ -115,8 +115,8 @@ def first_unbroken_presence(fractions: np.ndarray, core_a: tuple[int, int], core
     """Earliest scan from which a phase absent (fraction exactly 0) in ``core_a`` before that scan
     is present (> 0) in every scan up to the start of ``core_b`` (so it may begin inside
     ``core_a``: a few % of a new phase do not end a core), over the phases that appear so; None if
-    none does. Exact zeros mean "not in the model" in a decomposition's fractions (fitted fractions with
-    noise have none, and then nothing is bounded)."""
+    none does. Exact zeros mean "not in the model" in a decomposition's fractions (fitted fractions
+    with noise have none, and then nothing is bounded)."""
     first = None
     for j in range(fractions.shape[1]):
         col = fractions[:, j]
