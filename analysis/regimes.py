@@ -137,7 +137,8 @@ def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray
 
     A change has begun by the first scan from which a new phase is present without a break
     (:func:`first_unbroken_presence`): the onset is moved back to it, by at most the slow lag
-    (``SLOW_LAG_FACTOR * lag`` scans). A
+    (``SLOW_LAG_FACTOR * lag`` scans) or the ramp's own length, whichever is longer (a slow change
+    whose first 1–5 % stay inside the old core is dated by the fit 7–8 scans late). A
     distorted fraction curve (a phase refined at a wrong cell for its first scans, then corrected)
     made the ramp start 3–4 scans after the phase appeared.
     """
@@ -147,7 +148,7 @@ def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray
         fit = fit_ramp(times_s[sl], fractions[sl], 1.0 / np.maximum(errors[sl], 1e-6) ** 2)
         onset, end = lo + fit.onset, lo + fit.end
         present = first_unbroken_presence(fractions, core_a, core_b)
-        if present is not None and onset - SLOW_LAG_FACTOR * lag <= present < onset:
+        if present is not None and onset - max(SLOW_LAG_FACTOR * lag, end - onset) <= present < onset:
             onset = present
         return Change(onset, max(end, onset), max(fit.chi2_flat - fit.chi2, 0.0), fit.tau0, fit.tau1)
     return ramp

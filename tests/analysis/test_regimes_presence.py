@@ -37,8 +37,13 @@ def test_the_ramp_starts_where_the_new_phase_is_first_held():
     change = fraction_ramp(times, f, errors, lag=6)((0, 15), (45, 59))
     assert change.onset == 20            # the ramp fit alone starts at 24–25
     assert change.end == 38            # the last scan short of B alone (B reaches 1.0 at scan 39)
-    # moved back by at most the slow lag (3 × lag scans): with lag 1 the fitted onset stands
-    assert fraction_ramp(times, f, errors, lag=1)((0, 15), (45, 59)).onset in (24, 25)
+    # moved back by at most the longer of the slow lag (3 × lag) and the ramp (24 → 38): a phase
+    # held at 1 % from scan 5, 19 scans before the ramp, does not date it
+    assert fraction_ramp(times, f, errors, lag=1)((0, 15), (45, 59)).onset == 20   # > 3 × lag, < ramp
+    early = f.copy()
+    early[5:20, 1] = 0.01
+    assert first_unbroken_presence(early, (0, 3), (45, 59)) == 5
+    assert fraction_ramp(times, early, errors, lag=1)((0, 3), (45, 59)).onset in (24, 25)
     # a presence that begins inside A's core still dates the change
     assert fraction_ramp(times, f, errors, lag=6)((0, 22), (45, 59)).onset == 20
     noisy = f + 0.001
