@@ -125,7 +125,6 @@ def first_unbroken_presence(fractions: np.ndarray, core_a: tuple[int, int], core
         p = core_b[0]
         while p - 1 > core_a[0] and col[p - 1] > 0:
             p -= 1
-        # the phase may already be there at the tail of core_a (a few % do not end a core)
         if np.any(col[core_a[0]:min(p, core_a[1] + 1)] != 0):
             continue
         first = p if first is None else min(first, p)
