@@ -26,17 +26,28 @@ PANEL_LABELS = {"voltage": "Voltage (V)", "x": "Na content x"}
 
 
 def window_ticks(lo: float, hi: float, width_in: float, font_size_pt: float, *, trim_lo: bool,
-                 trim_hi: bool) -> list[float]:
-    """Major tick positions for a window ``width_in`` wide: about one per 2.2 em of width.
+                 trim_hi: bool, label_extent_em: float | None = None) -> list[float]:
+    """Major tick positions for a window ``width_in`` long: about one per 2.2 em.
 
-    Ticks close to a broken-axis edge are dropped so labels of neighbouring windows never touch.
+    At a broken-axis edge (``trim_lo``/``trim_hi``) a tick is kept only if its label, centred on
+    it, ends at least 0.25 em inside the window, so labels of neighbouring windows (or of a side
+    panel) never touch. A label's extent along the axis is its text width (a horizontal axis) or
+    ``label_extent_em`` (a vertical axis, where it is the text height).
     """
     nbins = max(1, int(width_in * 72.0 / (2.2 * font_size_pt)))
-    ticks = MaxNLocator(nbins=nbins, steps=[1, 2, 5, 10]).tick_values(lo, hi)
-    margin_lo = 0.12 * (hi - lo) if trim_lo else -1e-9 * (hi - lo)
-    margin_hi = 0.12 * (hi - lo) if trim_hi else -1e-9 * (hi - lo)
-    kept = [float(t) for t in ticks if lo + margin_lo <= t <= hi - margin_hi]
-    return kept or [float(t) for t in ticks if lo <= t <= hi][:1]
+    ticks = [float(t) for t in MaxNLocator(nbins=nbins, steps=[1, 2, 5, 10]).tick_values(lo, hi) if lo <= t <= hi]
+    data_per_pt = (hi - lo) / (width_in * 72.0)
+
+    def clear(t: float) -> bool:
+        extent = _label_width_em(_tick_text(t)) if label_extent_em is None else label_extent_em
+        reach = (extent / 2 + 0.25) * font_size_pt * data_per_pt
+        return (not trim_lo or t - reach >= lo) and (not trim_hi or t + reach <= hi)
+
+    return [t for t in ticks if clear(t)] or ticks[:1]
+
+
+def _tick_text(value: float) -> str:
+    return np.format_float_positional(value, precision=6, trim="-")
 
 
 def _label_width_em(text: str) -> float:
@@ -56,7 +67,7 @@ def panel_ticks(lo: float, hi: float, width_in: float, font_size_pt: float) -> l
         inside = [float(t) for t in ticks if lo + 0.06 * span <= t <= hi - 0.06 * span]
         if not inside:
             continue
-        widest = max(_label_width_em(np.format_float_positional(t, precision=6, trim="-")) for t in inside)
+        widest = max(_label_width_em(_tick_text(t)) for t in inside)
         spacing_pt = (ticks[1] - ticks[0]) / span * width_pt if len(ticks) > 1 else width_pt
         if len(inside) == 1 or spacing_pt >= (widest + 0.5) * font_size_pt:
             return inside

@@ -108,7 +108,8 @@ def _draw_map(fig: Figure, rects, series: ScanSeries, style: FigureStyle, window
         ax.set_ylim(lo, hi)
         height_in = rect[3] * fig.get_size_inches()[1]
         ax.yaxis.set_major_locator(FixedLocator(window_ticks(lo, hi, height_in, style.font_size_pt,
-                                                             trim_lo=i > 0, trim_hi=i < len(windows) - 1)))
+                                                             trim_lo=i > 0, trim_hi=i < len(windows) - 1,
+                                                             label_extent_em=1.0)))
         ax.yaxis.set_minor_locator(AutoMinorLocator())
         axes.append(ax)
     bottom, top = rects[0][1], rects[-1][1] + rects[-1][3]

@@ -271,9 +271,25 @@ def test_panel_ticks_fit_the_panel_width():
 
 
 def test_window_ticks_avoid_broken_edges():
-    ticks = window_ticks(35.0, 44.5, 1.2, 7.0, trim_lo=True, trim_hi=False)
-    assert ticks == [38.0, 40.0, 42.0, 44.0]  # 36 lies within 12 % of the broken left edge
-    assert window_ticks(35.0, 44.5, 1.2, 7.0, trim_lo=False, trim_hi=False)[0] == 36.0
+    # 35.4..44.5 over 1.2 in (86.4 pt) at 7 pt: 0.1053 deg/pt. The label "36" is 1.28 em wide, so it
+    # reaches (0.64 + 0.25) em = 6.23 pt = 0.656 deg left of its tick: past 35.4 at a broken edge.
+    ticks = window_ticks(35.4, 44.5, 1.2, 7.0, trim_lo=True, trim_hi=False)
+    assert ticks == [38.0, 40.0, 42.0, 44.0]
+    assert window_ticks(35.4, 44.5, 1.2, 7.0, trim_lo=False, trim_hi=False)[0] == 36.0
+    # from 35.2 the label "36" would end 0.8 - 0.656 deg inside: kept
+    assert window_ticks(35.2, 44.5, 1.2, 7.0, trim_lo=True, trim_hi=False)[0] == 36.0
+    # next to a side panel: 44 is 0.5 deg from the right edge of 35..44.5, inside its reach
+    assert window_ticks(35.0, 44.5, 1.2, 7.0, trim_lo=False, trim_hi=True)[-1] == 42.0
+    # a vertical axis: labels 1 em tall reach 0.75 em = 5.25 pt = 0.553 deg, so 36 from 35.4 stays
+    assert window_ticks(35.4, 44.5, 1.2, 7.0, trim_lo=True, trim_hi=False, label_extent_em=1.0)[0] == 36.0
+
+
+def test_contour_ticks_run_to_the_end_of_a_wide_window():
+    """The sample data's map (10-80 deg, 3 in wide) beside a voltage panel: ticks every 5 deg; the
+    label "75" reaches 6.23 pt = 2.0 deg right of its tick, clear of the edge, so it stays (a cut at
+    12 % of the range stopped the labels at 70); "80" at the edge would run under the panel."""
+    ticks = window_ticks(10.0, 80.0, 3.0, 7.0, trim_lo=False, trim_hi=True)
+    assert ticks[0] == 10.0 and ticks[-1] == 75.0 and np.allclose(np.diff(ticks), 5.0)
 
 
 # --- command-line entry ------------------------------------------------------------------------
