@@ -111,6 +111,48 @@ def fraction_cores(fractions: np.ndarray, errors: np.ndarray, lag: int,
     return cores_between(fractions.shape[0], runs)
 
 
+TRANSIENT_MAJORITY = 0.5
+"""Smallest peak fraction of a phase that comes and goes inside one change for it to make a regime
+of its own however short (:func:`transient_cores`)."""
+
+
+def transient_cores(fractions: np.ndarray, errors: np.ndarray, cores: list[tuple[int, int]],
+                    min_fraction: float) -> list[tuple[int, int]]:
+    """Cores of phases that come and go between two stable cores: an intermediate regime too short
+    for the χ² blocks to leave it a core (P3 → O'3 → O3 with O'3 held for 2 scans of 60).
+
+    In the gap between neighbouring cores, a phase absent from both (mean < ``min_fraction``) that
+    becomes the majority (≥ :data:`TRANSIENT_MAJORITY`) gives a core: the scans around its peak
+    within 3 σ of it. It must rise and fall gradually (a scan between 10 % and 90 % of the peak on
+    each side), which a look-alike swapped in for a scan or two does not. At most one per gap (the
+    highest peak).
+    """
+    found = []
+    for a, b in zip(cores[:-1], cores[1:]):
+        first, last = a[1] + 1, b[0] - 1
+        best = None
+        for j in range(fractions.shape[1]):
+            col = fractions[:, j]
+            if max(col[a[0]:a[1] + 1].mean(), col[b[0]:b[1] + 1].mean()) >= min_fraction or last < first:
+                continue
+            p = first + int(np.argmax(col[first:last + 1]))
+            peak = col[p]
+            if peak < TRANSIENT_MAJORITY:
+                continue
+            lo, hi, floor = p, p, peak - 3.0 * errors[p, j]
+            while lo - 1 >= first and col[lo - 1] >= floor:
+                lo -= 1
+            while hi + 1 <= last and col[hi + 1] >= floor:
+                hi += 1
+            def gradual(side: np.ndarray) -> bool:
+                return bool(np.any((side > 0.1 * peak) & (side < 0.9 * peak)))
+            if gradual(col[first:lo]) and gradual(col[hi + 1:last + 1]) and (best is None or peak > best[0]):
+                best = (peak, (lo, hi))
+        if best is not None:
+            found.append(best[1])
+    return found
+
+
 def first_unbroken_presence(fractions: np.ndarray, core_a: tuple[int, int], core_b: tuple[int, int]) -> Optional[int]:
     """Earliest scan from which a phase absent (fraction exactly 0) in ``core_a`` before that scan
     is present (> 0) in every scan up to the start of ``core_b`` (so it may begin inside
@@ -187,14 +229,15 @@ def _date(n_scans: int, cores: list, ramp: RampFn) -> tuple[list, list, list]:
 
 def assemble_regimes(n_scans: int, cores: list[tuple[int, int]], labels: list[str],
                      phases: list[tuple[str, ...]], ramp: RampFn, min_regime_scans: int,
-                     relabel: Optional[LabelFn] = None, lag: int = 1 << 30) -> Assembly:
+                     relabel: Optional[LabelFn] = None, lag: int = 1 << 30,
+                     kept: frozenset = frozenset()) -> Assembly:
     """Merge neighbouring cores with the same label, date each change with ``ramp``, and drop
     regimes shorter than ``min_regime_scans`` (shortest first, then re-date), so a brief flicker
     of labels inside one long change does not become a regime of its own.
 
     ``relabel`` (optional) names a regime from its dated extent (first, last): the core of a
     regime may still hold the tail of a slow change, its dated extent does not. Cores are then
-    relabelled and merged until the names stop changing.
+    relabelled and merged until the names stop changing. Cores in ``kept`` are never dropped as short.
     """
     cores, labels, phases = list(cores), list(labels), list(phases)
     for _ in range(4 * len(cores) + 4):
@@ -202,7 +245,7 @@ def assemble_regimes(n_scans: int, cores: list[tuple[int, int]], labels: list[st
         changes, starts, ends = _date(n_scans, cores, ramp)
         # a regime is as long as its dated extent, or its unchanged core when that is longer than
         # the averaging lag (a ramp dated into a solid core does not make the regime go away)
-        lengths = [max(e - s + 1, c[1] - c[0] + 1 if c[1] - c[0] >= lag else 0)
+        lengths = [np.inf if c in kept else max(e - s + 1, c[1] - c[0] + 1 if c[1] - c[0] >= lag else 0)
                    for s, e, c in zip(starts, ends, cores)]
         short = [k for k, length in enumerate(lengths) if length < min_regime_scans]
         if short and len(cores) > 1:
@@ -310,7 +353,9 @@ def detect_fraction_regimes(fractions: np.ndarray, errors: np.ndarray, names: Se
     def assembly_fn(cores: list) -> Assembly:
         named = [relabel(c) for c in cores]
         return assemble_regimes(n, cores, [m[0] for m in named], [m[1] for m in named], ramp,
-                                min_regime_scans, relabel, lag)
+                                min_regime_scans, relabel, lag, kept)
 
     cores = fraction_cores(fractions, errors, lag, false_alarm)
+    kept = frozenset(transient_cores(fractions, errors, cores, min_fraction))
+    cores = sorted(cores + list(kept))
     return drop_midway_regimes(assembly_fn, cores, times_s, fractions, errors, lag, false_alarm, min_regime_scans)
