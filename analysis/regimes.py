@@ -3,7 +3,7 @@
 Two sources of evidence share one assembly step (:func:`assemble_regimes`):
 
 - phase fractions (:func:`fraction_cores`): a two-sided χ² test on the per-scan fractions finds
-  where they change; a phase is *present* in a regime when its mean fraction there exceeds
+  where they change; a phase is *present* in a regime when its (trimmed) mean fraction there exceeds
   max(``min_fraction``, 3 × the standard error of that mean), so a 5 % phase is found over a
   20-scan regime even when single scans scatter by ±4 %;
 - the patterns alone (:mod:`analysis.pattern_regimes`), for series no library phase fits.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence
 
 import numpy as np
-from scipy.stats import chi2 as chi2_dist
+from scipy.stats import chi2 as chi2_dist, trim_mean
 
 from .change_points import add_slow_changes, cores_between, fit_ramp, raised_runs
 
@@ -90,12 +90,19 @@ def fraction_statistic(fractions: np.ndarray, errors: np.ndarray, lag: int) -> n
     return out
 
 
+PRESENCE_TRIM = 0.2
+"""Share of a regime's scans cut from each end of a phase's sorted fractions before averaging (a
+one-scan misfit — look-alikes standing in for the regime's phase at 34 % and 48 % in one scan of
+nine — does not name the regime)."""
+
+
 def present_phases(fractions: np.ndarray, errors: np.ndarray, core: tuple[int, int],
                    names: Sequence[str], min_fraction: float) -> tuple[str, ...]:
-    """Phases whose mean fraction over the core exceeds max(min_fraction, 3 × its standard error)."""
+    """Phases whose mean fraction over the core, trimmed by :data:`PRESENCE_TRIM` at each end,
+    exceeds max(min_fraction, 3 × the standard error of the mean)."""
     sl = slice(core[0], core[1] + 1)
     n = core[1] - core[0] + 1
-    mean = fractions[sl].mean(axis=0)
+    mean = trim_mean(fractions[sl], PRESENCE_TRIM, axis=0)
     sem = np.sqrt((errors[sl] ** 2).sum(axis=0)) / n
     keep = mean > np.maximum(min_fraction, 3.0 * sem)
     return tuple(name for name, k in zip(names, keep) if k)
@@ -173,24 +180,61 @@ def first_unbroken_presence(fractions: np.ndarray, core_a: tuple[int, int], core
     return first
 
 
-def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray, lag: int) -> RampFn:
+SCALE_TREND_SCANS = 40
+"""Last scans of the old core over which a leaving phase's scale trend is fitted."""
+SCALE_DEFICIT_SIGMA = 2.0
+"""How far (in the scatter about that trend) a scale must fall below it to count as falling."""
+
+
+def scale_deficit_start(scale: np.ndarray, core: tuple[int, int], onset: int, reach: int) -> Optional[int]:
+    """Earliest scan p ≥ ``onset − reach`` from which ``scale`` (n_scans,) of a leaving phase stays
+    below its straight-line trend over ``core`` by more than :data:`SCALE_DEFICIT_SIGMA` × its
+    scatter (robust) about that trend, in every scan up to ``onset``; None if scan ``onset − 1`` is
+    not below. The trend uses the last :data:`SCALE_TREND_SCANS` core scans before ``onset``
+    (at least 6)."""
+    scans = np.arange(max(core[0], core[1] - SCALE_TREND_SCANS + 1), min(core[1], onset - 1) + 1)
+    if scans.size < 6:
+        return None
+    coef = np.polyfit(scans, scale[scans], 1)
+    residual = scale[scans] - np.polyval(coef, scans)
+    sigma = 1.4826 * np.median(np.abs(residual - np.median(residual)))
+    p = onset
+    while p - 1 >= max(onset - reach, 0) and scale[p - 1] < np.polyval(coef, p - 1) - SCALE_DEFICIT_SIGMA * sigma:
+        p -= 1
+    return p if p < onset else None
+
+
+def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray, lag: int,
+                  scales: Optional[np.ndarray] = None, min_fraction: float = 0.04) -> RampFn:
     """A ramp fitter over the phase fractions (weights 1/σ²) between two cores.
 
     A change has begun by the first scan from which a new phase is present without a break
-    (:func:`first_unbroken_presence`): the onset is moved back to it, by at most the slow lag
-    (``SLOW_LAG_FACTOR * lag`` scans) or the ramp's own length, whichever is longer (a slow change
-    whose first 1–5 % stay inside the old core is dated by the fit 7–8 scans late). A
-    distorted fraction curve (a phase refined at a wrong cell for its first scans, then corrected)
-    made the ramp start 3–4 scans after the phase appeared.
+    (:func:`first_unbroken_presence`), and, given the phases' ``scales`` (n_scans, n_phases), by
+    the first scan from which a leaving phase's scale stays below its trend
+    (:func:`scale_deficit_start`, from the onset the fit or the presence gives; a leaving phase is
+    one whose mean fraction is at least ``min_fraction`` in the old core and falls by at least that
+    much in the new one). The fitted onset is moved back by at most the slow lag
+    (``SLOW_LAG_FACTOR * lag`` scans) or the ramp's own length, whichever is longer (a slow change whose first 1–5 % stay inside the
+    old core is dated by the fit 7–8 scans late). A distorted fraction curve (a phase refined at a
+    wrong cell for its first scans, then corrected) made the ramp start 3–4 scans after the phase
+    appeared; a new phase that looks like the old one (Z forming from P2 at 990 counts) enters the
+    model only once it differs enough, while the old phase's scale already falls.
     """
     def ramp(core_a: tuple[int, int], core_b: tuple[int, int]) -> Change:
         lo, hi = ramp_window(core_a, core_b, lag)
         sl = slice(lo, hi + 1)
         fit = fit_ramp(times_s[sl], fractions[sl], 1.0 / np.maximum(errors[sl], 1e-6) ** 2)
         onset, end = lo + fit.onset, lo + fit.end
+        earliest = onset - max(SLOW_LAG_FACTOR * lag, end - onset)
         present = first_unbroken_presence(fractions, core_a, core_b)
-        if present is not None and onset - max(SLOW_LAG_FACTOR * lag, end - onset) <= present < onset:
+        if present is not None and earliest <= present < onset:
             onset = present
+        if scales is not None:
+            before = fractions[core_a[0]:core_a[1] + 1].mean(axis=0)
+            after = fractions[core_b[0]:core_b[1] + 1].mean(axis=0)
+            leaving = np.flatnonzero((before >= min_fraction) & (after <= before - min_fraction))
+            falling = [scale_deficit_start(scales[:, j], core_a, onset, onset - earliest) for j in leaving]
+            onset = min([onset] + [p for p in falling if p is not None])
         return Change(onset, max(end, onset), max(fit.chi2_flat - fit.chi2, 0.0), fit.tau0, fit.tau1)
     return ramp
 
@@ -340,11 +384,14 @@ def drop_midway_regimes(assembly_fn: Callable[[list], Assembly], cores: list, ti
 
 def detect_fraction_regimes(fractions: np.ndarray, errors: np.ndarray, names: Sequence[str],
                             times_s: np.ndarray, *, min_regime_scans: int = 3, min_fraction: float = 0.04,
-                            lag: Optional[int] = None, false_alarm: float = 1e-4) -> Assembly:
-    """Regimes from per-scan phase fractions (n_scans, n_phases) ± errors; see the module docstring."""
+                            lag: Optional[int] = None, false_alarm: float = 1e-4,
+                            scales: Optional[np.ndarray] = None) -> Assembly:
+    """Regimes from per-scan phase fractions (n_scans, n_phases) ± errors; see the module docstring.
+    ``scales`` (n_scans, n_phases), optional: each phase's refined scale, to date changes by
+    (:func:`fraction_ramp`)."""
     lag = default_lag(fractions.shape[0], FRACTION_LAG_PER_SCANS) if lag is None else int(lag)
     n = fractions.shape[0]
-    ramp = fraction_ramp(times_s, fractions, errors, lag)
+    ramp = fraction_ramp(times_s, fractions, errors, lag, scales, min_fraction)
 
     def relabel(extent: tuple[int, int]) -> tuple[str, tuple[str, ...]]:
         found = present_phases(fractions, errors, extent, names, min_fraction)

@@ -168,7 +168,7 @@ def _check_inputs(series: ScanSeries, fractions, errors, names, voltage, cells) 
 def detect_transitions(series: ScanSeries, *, fractions: Optional[np.ndarray] = None,
                        fraction_errors: Optional[np.ndarray] = None, phase_names: Optional[Sequence[str]] = None,
                        voltage: Optional[np.ndarray] = None, cells: Optional[np.ndarray] = None,
-                       min_regime_scans: int = 3, min_fraction: float = 0.04, lag: Optional[int] = None,
+                       scales: Optional[np.ndarray] = None, min_regime_scans: int = 3, min_fraction: float = 0.04, lag: Optional[int] = None,
                        drift_rel: float = 0.002, progress: Optional[ProgressFn] = None,
                        cancel: Optional[CancelToken] = None) -> TransitionResult:
     """Regimes, events and sequence of ``series`` (see the module docstring for the definitions).
@@ -179,6 +179,9 @@ def detect_transitions(series: ScanSeries, *, fractions: Optional[np.ndarray] = 
     phase_names:     (n_phases,) names in the canonical order used in labels (default "phase 1", ...)
     voltage:         (n_scans,) cell voltage (V) at each scan, for the event timings
     cells:           (n_scans, n_phases, k) refined cell parameters (NaN where absent), optional
+    scales:          (n_scans, n_phases) refined scale of each phase (0 where absent), optional: a
+                     leaving phase's falling scale dates a change that begins before the new phase
+                     is in the model
     min_regime_scans: regimes shorter than this are folded into the surrounding change
     min_fraction:    smallest mean fraction that counts as present
     lag:             scans averaged either side of a boundary (default ~n_scans/60 for fractions,
@@ -194,9 +197,12 @@ def detect_transitions(series: ScanSeries, *, fractions: Optional[np.ndarray] = 
     default_names = tuple(f"phase {j + 1}" for j in range(fractions.shape[1]))
     names = tuple(phase_names) if phase_names is not None else default_names
     cells = None if cells is None else np.asarray(cells, dtype=float)
+    scales = None if scales is None else np.asarray(scales, dtype=float)
     _check_inputs(series, fractions, errors, names, voltage, cells)
+    if scales is not None and scales.shape != fractions.shape:
+        raise ValueError(f"scales {scales.shape} do not match fractions {fractions.shape}")
     assembly = detect_fraction_regimes(fractions, errors, names, series.time_s, min_regime_scans=min_regime_scans,
-                                       min_fraction=min_fraction, lag=lag)
+                                       min_fraction=min_fraction, lag=lag, scales=scales)
     limit = float(chi2_dist.isf(1e-4, df=fractions.shape[1]))
     return _build_result(series, assembly, "fractions", limit, voltage, cells, names, drift_rel)
 
@@ -231,8 +237,8 @@ def detect_transitions_from_decomposition(series: ScanSeries, decomposition, *, 
     """:func:`detect_transitions` on a :class:`analysis.pattern_decomposition.DecompositionResult`.
 
     Uses its cathode columns (parasitic phases never name a regime): fractions (NaN → 0), errors
-    raised to at least the scan-to-scan scatter and :data:`DECOMPOSITION_ERROR_FLOOR`, and the
-    refined cells (for "solid-solution→two-phase"). ``phase_order`` sets the canonical label order
+    raised to at least the scan-to-scan scatter and :data:`DECOMPOSITION_ERROR_FLOOR`, the refined
+    cells (for "solid-solution→two-phase") and scales (to date changes). ``phase_order`` sets the canonical label order
     (default: the decomposition's column order); ``options`` go to :func:`detect_transitions`.
     """
     cathode = [j for j, kind in enumerate(decomposition.kinds) if kind == "cathode"]
@@ -245,5 +251,6 @@ def detect_transitions_from_decomposition(series: ScanSeries, decomposition, *, 
     reported = np.nan_to_num(np.asarray(decomposition.fraction_err, dtype=float)[:, cathode], nan=0.0)
     errors = np.maximum(reported, estimate_fraction_errors(fractions, floor=DECOMPOSITION_ERROR_FLOOR))
     cells = np.asarray(decomposition.cells, dtype=float)[:, cathode]
+    scales = np.nan_to_num(np.asarray(decomposition.scale, dtype=float)[:, cathode], nan=0.0)
     return detect_transitions(series, fractions=fractions, fraction_errors=errors, phase_names=names,
-                              voltage=voltage, cells=cells, **options)
+                              voltage=voltage, cells=cells, scales=scales, **options)

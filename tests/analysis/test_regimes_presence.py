@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.regimes import first_unbroken_presence, fraction_ramp
+from analysis.regimes import first_unbroken_presence, fraction_ramp, scale_deficit_start
 
 
 def two_phase_series(n: int = 60):
@@ -48,3 +48,35 @@ def test_the_ramp_starts_where_the_new_phase_is_first_held():
     assert fraction_ramp(times, f, errors, lag=6)((0, 22), (45, 59)).onset == 20
     noisy = f + 0.001
     assert fraction_ramp(times, noisy, errors, lag=6)((0, 15), (45, 59)).onset in (24, 25)
+
+
+def _replacing_look_alike(n: int = 100, onset: int = 50, enters: int = 56, ramp_end: int = 64):
+    """A → B over scans onset..ramp_end, B modelled only from ``enters`` (it first looks like A):
+    before that the fit gives A all of the (normalised) fraction while A's scale already falls."""
+    i = np.arange(n, dtype=float)
+    share_b = np.clip((i - onset + 1) / (ramp_end - onset + 1), 0.0, 1.0)
+    rng = np.random.default_rng(11)
+    scale_a = 120.0 * (1.0 - share_b) * (1.0 + 0.03 * i / n) + rng.normal(0.0, 1.0, n)
+    scale_b = np.where(i >= enters, 120.0 * share_b, 0.0)
+    fractions = np.column_stack([scale_a, scale_b]) / (scale_a + scale_b)[:, None]
+    return fractions, np.column_stack([scale_a, scale_b])
+
+
+def test_scale_deficit_starts_where_the_old_phase_begins_to_fade():
+    fractions, scales = _replacing_look_alike()
+    # trend over scans 9..48 (the last 40 of core 0..48): from scan 50 the scale is 1/15, 2/15, ...
+    # of 120 (8σ and more) below it; scan 49 is on it
+    assert scale_deficit_start(scales[:, 0], (0, 48), 56, 21) == 50
+    assert scale_deficit_start(scales[:, 0], (0, 48), 56, 3) == 53       # not further back than the reach
+    assert scale_deficit_start(scales[:, 0], (0, 48), 50, 21) is None    # scan 49 is not below the trend
+    assert scale_deficit_start(scales[:, 0], (0, 3), 56, 21) is None     # too few core scans for a trend
+
+
+def test_a_fading_old_phase_dates_the_change_before_the_new_one_is_modelled():
+    fractions, scales = _replacing_look_alike()
+    errors = np.full_like(fractions, 0.01)
+    times = np.arange(fractions.shape[0]) * 600.0
+    without = fraction_ramp(times, fractions, errors, lag=2)((0, 48), (75, 99))
+    assert without.onset == 54            # 4 scans late: the fractions move only once B is modelled (56)
+    change = fraction_ramp(times, fractions, errors, lag=2, scales=scales)((0, 48), (75, 99))
+    assert change.onset == 50 and change.end == without.end
