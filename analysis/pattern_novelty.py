@@ -160,24 +160,6 @@ def novelty_profile(stack: PatternStack, lag: int, *, progress: Optional[Progres
     return NoveltyProfile(ratio=ratio, lag=int(lag), dof=int(dof))
 
 
-def mixture_weights(intensity: np.ndarray, before: np.ndarray, after: np.ndarray, window_pts: int) -> np.ndarray:
-    """Share of ``after`` in each scan: scan ≈ α·before + β·after + (local offset and shift).
-
-    intensity (n, n_points), before/after (n_points,) reference patterns; returns (n,) β/(α+β)
-    (0 = like ``before``, 1 = like ``after``); the lever rule of a two-phase change makes it linear
-    in charge passed. Local offsets and shifts of the mean reference (window by window, as in
-    :func:`drift_residual`) are projected out first, so peaks that drift do not pass for mixing.
-    """
-    project_out = _drift_projector(0.5 * (before + after), window_pts, width_term=False)
-    refs = project_out(np.column_stack([before, after])).reshape(-1, 2)
-    scans = project_out(np.asarray(intensity, dtype=float).T).reshape(-1, intensity.shape[0])
-    coef, *_ = np.linalg.lstsq(refs, scans, rcond=None)
-    a, b = coef[0], coef[1]
-    total = a + b
-    ok = np.abs(total) > 1e-12
-    return np.where(ok, b / np.where(ok, total, 1.0), 0.5)
-
-
 MIN_MIXTURE_AMOUNT = 0.5
 """Least α + β for a mixture of two references: a two-phase pattern holds about one unit of the
 two together (lever rule), beam decay and absorption changes aside."""

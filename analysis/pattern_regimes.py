@@ -13,8 +13,11 @@
 4. Cores are named "unknown 1", "unknown 2", ... in order of appearance; a core that matches an
    earlier one (the same drift-tolerant test between any pair of their ``lag``-scan blocks does
    not fire) gets its name again, so a reversible sequence reads "unknown 1 → unknown 2 → unknown 1".
-5. Each change is dated by a flat–ramp–flat fit to the share of the next regime's pattern in
-   every scan (a two-phase change makes that share follow the lever rule).
+5. Each change is dated by a flat–ramp–flat fit to the drift-unexplained change energy between
+   the blocks either side of each boundary (:func:`pattern_ramp`). The share of the next
+   regime's pattern in each scan would follow the lever rule exactly, but only without drift: on
+   the Table 1 series, whose peaks move during their changes, dating by it was right in 18 of 40
+   series against 35 of 40 for the change energy.
 """
 
 from __future__ import annotations
