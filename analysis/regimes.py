@@ -118,6 +118,11 @@ def fraction_cores(fractions: np.ndarray, errors: np.ndarray, lag: int,
     return cores_between(fractions.shape[0], runs)
 
 
+def _passes_through(side: np.ndarray, peak: float) -> bool:
+    """Whether a rise to (or fall from) ``peak`` has a scan between 10 % and 90 % of it."""
+    return bool(np.any((side > 0.1 * peak) & (side < 0.9 * peak)))
+
+
 TRANSIENT_MAJORITY = 0.5
 """Smallest peak fraction of a phase that comes and goes inside one change for it to make a regime
 of its own however short (:func:`transient_cores`)."""
@@ -151,9 +156,8 @@ def transient_cores(fractions: np.ndarray, errors: np.ndarray, cores: list[tuple
                 lo -= 1
             while hi + 1 <= last and col[hi + 1] >= floor:
                 hi += 1
-            def gradual(side: np.ndarray) -> bool:
-                return bool(np.any((side > 0.1 * peak) & (side < 0.9 * peak)))
-            if gradual(col[first:lo]) and gradual(col[hi + 1:last + 1]) and (best is None or peak > best[0]):
+            if _passes_through(col[first:lo], peak) and _passes_through(col[hi + 1:last + 1], peak) \
+                    and (best is None or peak > best[0]):
                 best = (peak, (lo, hi))
         if best is not None:
             found.append(best[1])
@@ -214,11 +218,13 @@ def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray
     (:func:`scale_deficit_start`, from the onset the fit or the presence gives; a leaving phase is
     one whose mean fraction is at least ``min_fraction`` in the old core and falls by at least that
     much in the new one). The fitted onset is moved back by at most the slow lag
-    (``SLOW_LAG_FACTOR * lag`` scans) or the ramp's own length, whichever is longer (a slow change whose first 1–5 % stay inside the
-    old core is dated by the fit 7–8 scans late). A distorted fraction curve (a phase refined at a
-    wrong cell for its first scans, then corrected) made the ramp start 3–4 scans after the phase
-    appeared; a new phase that looks like the old one (Z forming from P2 at 990 counts) enters the
-    model only once it differs enough, while the old phase's scale already falls.
+    (``SLOW_LAG_FACTOR * lag`` scans) or the ramp's own length, whichever is longer.
+
+    Why: a slow change whose first 1–5 % stay inside the old core is dated by the fit 7–8 scans
+    late; a distorted fraction curve (a phase refined at a wrong cell for its first scans, then
+    corrected) made the ramp start 3–4 scans after the phase appeared; and a new phase that looks
+    like the old one (Z forming from P2 at 990 counts) enters the model only once it differs
+    enough, while the old phase's scale already falls.
     """
     def ramp(core_a: tuple[int, int], core_b: tuple[int, int]) -> Change:
         lo, hi = ramp_window(core_a, core_b, lag)

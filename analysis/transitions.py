@@ -168,7 +168,8 @@ def _check_inputs(series: ScanSeries, fractions, errors, names, voltage, cells) 
 def detect_transitions(series: ScanSeries, *, fractions: Optional[np.ndarray] = None,
                        fraction_errors: Optional[np.ndarray] = None, phase_names: Optional[Sequence[str]] = None,
                        voltage: Optional[np.ndarray] = None, cells: Optional[np.ndarray] = None,
-                       scales: Optional[np.ndarray] = None, min_regime_scans: int = 3, min_fraction: float = 0.04, lag: Optional[int] = None,
+                       scales: Optional[np.ndarray] = None, min_regime_scans: int = 3, min_fraction: float = 0.04,
+                       lag: Optional[int] = None,
                        drift_rel: float = 0.002, progress: Optional[ProgressFn] = None,
                        cancel: Optional[CancelToken] = None) -> TransitionResult:
     """Regimes, events and sequence of ``series`` (see the module docstring for the definitions).
@@ -238,8 +239,9 @@ def detect_transitions_from_decomposition(series: ScanSeries, decomposition, *, 
 
     Uses its cathode columns (parasitic phases never name a regime): fractions (NaN → 0), errors
     raised to at least the scan-to-scan scatter and :data:`DECOMPOSITION_ERROR_FLOOR`, the refined
-    cells (for "solid-solution→two-phase") and scales (to date changes). ``phase_order`` sets the canonical label order
-    (default: the decomposition's column order); ``options`` go to :func:`detect_transitions`.
+    cells (for "solid-solution→two-phase") and scales (to date changes). ``phase_order`` sets the
+    canonical label order (default: the decomposition's column order); ``options`` go to
+    :func:`detect_transitions`.
     """
     cathode = [j for j, kind in enumerate(decomposition.kinds) if kind == "cathode"]
     names = [decomposition.phases[j] for j in cathode]
