@@ -189,6 +189,8 @@ def test_bad_shapes_are_refused():
         detect_transitions(sim.series, fractions=np.zeros((19, 1)))
     with pytest.raises(ValueError, match="phase names"):
         detect_transitions(sim.series, fractions=np.ones((20, 1)), phase_names=["P2", "O3"])
+    with pytest.raises(ValueError, match="scales"):
+        detect_transitions(sim.series, fractions=np.ones((20, 1)), scales=np.ones((20, 2)))
 
 
 # --- pattern-only path ---------------------------------------------------------------------------
