@@ -80,3 +80,20 @@ def test_a_fading_old_phase_dates_the_change_before_the_new_one_is_modelled():
     assert without.onset == 54            # 4 scans late: the fractions move only once B is modelled (56)
     change = fraction_ramp(times, fractions, errors, lag=2, scales=scales)((0, 48), (75, 99))
     assert change.onset == 50 and change.end == without.end
+
+
+# Z's refined scale over scans 159–200 of seed 291 trial 37 (P2 → Z → P2, 355 scans, 2,780 counts):
+# it rises, then sags through the solid-solution regime; Z → P2 begins at scan 200 (truth)
+Z_SCALE_159 = [235.5, 238.8, 247.5, 236.8, 241.0, 235.5, 248.6, 249.5, 250.9, 240.0, 252.3, 266.1, 251.1,
+               252.1, 255.7, 258.2, 256.5, 260.8, 256.4, 252.6, 254.4, 256.3, 260.4, 262.5, 251.2, 256.1,
+               259.3, 255.4, 258.0, 261.2, 254.8, 244.6, 240.2, 250.6, 250.4, 241.7, 249.2, 244.1, 236.9,
+               234.1, 239.1, 231.6]
+
+
+def test_a_scale_that_sags_in_its_regime_does_not_date_the_change_early():
+    scale = np.zeros(220)
+    scale[159:201] = Z_SCALE_159
+    # the core the detector found is 163–196; scans 197, 198, 199 lie 2.8, 3.3, 2.4 σ under the
+    # straight trend of the core. The run back from the onset must be unbroken: at 2.5 σ it breaks
+    # at 199 (at 2 σ it dated the change at 197, 3 scans early)
+    assert scale_deficit_start(scale, (163, 196), 200, 25) is None
