@@ -3,6 +3,9 @@
 import numpy as np
 
 from analysis.decomposition_consistency import count_flips, find_substitutes, neighbour_seeds
+from analysis.decomposition_scan import PhaseState
+from analysis.pattern_decomposition import take_over
+from analysis.phase_library import load_library
 
 
 def _present(spec: str) -> np.ndarray:
@@ -81,3 +84,18 @@ def test_a_tested_phase_is_replaced_by_the_look_alike_next_to_its_stretch():
     assert neighbour_seeds(present, [1, 2], 3, 5) == {1: 6}
     # a stretch at the series' ends looks only inside the series
     assert neighbour_seeds(present[3:], [1, 2], 0, 2) == {1: 3}
+
+
+def test_a_look_alike_tested_in_place_of_a_stand_in_starts_at_its_cell():
+    lib = load_library()
+    p3 = PhaseState(lib["P3"], {"a": 2.89, "c": 16.80}, 0.002, located=True)
+    standin = PhaseState(lib["P3''"], {"a": 2.87, "c": 17.02}, 0.004, located=True)
+    monoclinic = PhaseState(lib["P'3"], {"a": 5.0, "b": 2.85, "c": 5.9, "beta": 107.0}, 0.003, located=True)
+    take_over(p3, [monoclinic, standin])           # P'3 has other free parameters: skipped
+    assert p3.params == {"a": 2.87, "c": 17.02} and p3.rel_d == 0.004
+    far = PhaseState(lib["P3''"], {"a": 2.87, "c": 17.9}, 0.004, located=True)
+    take_over(p3, [far])                            # clipped to P3's own range (c 16.3–17.4 Å)
+    assert p3.params["c"] == 17.4
+    gone = PhaseState(lib["P3''"], {"a": 2.81, "c": 16.5}, 0.004, located=False)
+    take_over(p3, [gone])                           # not located in that scan: nothing to take
+    assert p3.params["c"] == 17.4
