@@ -399,6 +399,8 @@ def decompose_series(series: ScanSeries, phases: Sequence[Phase],
                 continue
             states[q] = _snapshot([snapshots[scan][q]])[0]
             states[q].located = True
+            # ``excluded`` is the stand-in and look-alikes absent from its stretch: only the
+            # stand-in is located at scan k, so q takes the stand-in's peaks
             take_over(states[q], [snapshots[k][j] for j in sorted(excluded)])
         return states
 

@@ -103,7 +103,8 @@ def present_phases(fractions: np.ndarray, errors: np.ndarray, core: tuple[int, i
     sl = slice(core[0], core[1] + 1)
     n = core[1] - core[0] + 1
     mean = trim_mean(fractions[sl], PRESENCE_TRIM, axis=0)
-    sem = np.sqrt((errors[sl] ** 2).sum(axis=0)) / n
+    kept = n - 2 * int(PRESENCE_TRIM * n)   # scans the trimmed mean averages (as scipy cuts them)
+    sem = np.sqrt((errors[sl] ** 2).mean(axis=0) / kept)
     keep = mean > np.maximum(min_fraction, 3.0 * sem)
     return tuple(name for name, k in zip(names, keep) if k)
 
@@ -128,40 +129,62 @@ TRANSIENT_MAJORITY = 0.5
 of its own however short (:func:`transient_cores`)."""
 
 
+def _transient_between(fractions: np.ndarray, errors: np.ndarray, a: tuple[int, int], b: tuple[int, int],
+                       min_fraction: float) -> Optional[tuple[int, int]]:
+    """The core of the highest transient phase between cores ``a`` and ``b`` (see
+    :func:`transient_cores`), or None."""
+    first, last = a[1] + 1, b[0] - 1
+    if last < first:
+        return None
+    best = None
+    for j in range(fractions.shape[1]):
+        col = fractions[:, j]
+        if max(col[a[0]:a[1] + 1].mean(), col[b[0]:b[1] + 1].mean()) >= min_fraction:
+            continue
+        p = first + int(np.argmax(col[first:last + 1]))
+        peak = col[p]
+        if peak < TRANSIENT_MAJORITY:
+            continue
+        lo, hi, floor = p, p, peak - 3.0 * errors[p, j]
+        while lo - 1 >= first and col[lo - 1] >= floor:
+            lo -= 1
+        while hi + 1 <= last and col[hi + 1] >= floor:
+            hi += 1
+        if _passes_through(col[first:lo], peak) and _passes_through(col[hi + 1:last + 1], peak) \
+                and (best is None or peak > best[0]):
+            best = (peak, (lo, hi))
+    return None if best is None else best[1]
+
+
 def transient_cores(fractions: np.ndarray, errors: np.ndarray, cores: list[tuple[int, int]],
                     min_fraction: float) -> list[tuple[int, int]]:
     """Cores of phases that come and go between two stable cores: an intermediate regime too short
     for the χ² blocks to leave it a core (P3 → O'3 → O3 with O'3 held for 2 scans of 60).
 
-    In the gap between neighbouring cores, a phase absent from both (mean < ``min_fraction``) that
-    becomes the majority (≥ :data:`TRANSIENT_MAJORITY`) gives a core: the scans around its peak
-    within 3 σ of it. It must rise and fall gradually (a scan between 10 % and 90 % of the peak on
-    each side), which a look-alike swapped in for a scan or two does not. At most one per gap (the
-    highest peak).
+    Between neighbouring cores whose phases differ, a phase absent from both (mean <
+    ``min_fraction``) that becomes the majority (≥ :data:`TRANSIENT_MAJORITY`) gives a core: the
+    scans around its peak within 3 σ of it. It must rise and fall gradually (a scan between 10 % and
+    90 % of the peak on each side), which a look-alike swapped in for a scan or two does not. The
+    highest such peak is taken first, then each side of it is searched again (A → X → Y → B).
+    Between cores with the same phases nothing is sought: a look-alike that takes a growing share of
+    a phase and gives it back is a swap, not an intermediate regime.
     """
-    found = []
-    for a, b in zip(cores[:-1], cores[1:]):
-        first, last = a[1] + 1, b[0] - 1
-        best = None
-        for j in range(fractions.shape[1]):
-            col = fractions[:, j]
-            if max(col[a[0]:a[1] + 1].mean(), col[b[0]:b[1] + 1].mean()) >= min_fraction or last < first:
-                continue
-            p = first + int(np.argmax(col[first:last + 1]))
-            peak = col[p]
-            if peak < TRANSIENT_MAJORITY:
-                continue
-            lo, hi, floor = p, p, peak - 3.0 * errors[p, j]
-            while lo - 1 >= first and col[lo - 1] >= floor:
-                lo -= 1
-            while hi + 1 <= last and col[hi + 1] >= floor:
-                hi += 1
-            if _passes_through(col[first:lo], peak) and _passes_through(col[hi + 1:last + 1], peak) \
-                    and (best is None or peak > best[0]):
-                best = (peak, (lo, hi))
-        if best is not None:
-            found.append(best[1])
-    return found
+    index = list(range(fractions.shape[1]))
+
+    def phases(core: tuple[int, int]) -> tuple:
+        return present_phases(fractions, errors, core, index, min_fraction)
+
+    found: list[tuple[int, int]] = []
+    pending = list(zip(cores[:-1], cores[1:]))
+    while pending:
+        a, b = pending.pop()
+        if phases(a) == phases(b):
+            continue
+        core = _transient_between(fractions, errors, a, b, min_fraction)
+        if core is not None:
+            found.append(core)
+            pending += [(a, core), (core, b)]
+    return sorted(found)
 
 
 def first_unbroken_presence(fractions: np.ndarray, core_a: tuple[int, int], core_b: tuple[int, int]) -> Optional[int]:
@@ -200,13 +223,17 @@ def scale_deficit_start(scale: np.ndarray, core: tuple[int, int], onset: int, re
     below its straight-line trend over ``core`` by more than :data:`SCALE_DEFICIT_SIGMA` × its
     scatter (robust) about that trend, in every scan up to ``onset``; None if scan ``onset − 1`` is
     not below. The trend uses the last :data:`SCALE_TREND_SCANS` core scans before ``onset``
-    (at least 6)."""
-    scans = np.arange(max(core[0], core[1] - SCALE_TREND_SCANS + 1), min(core[1], onset - 1) + 1)
+    (at least 6). A fall of every phase's scale together (beam or tube flux) is not this: see
+    :func:`fraction_ramp`."""
+    stop = min(core[1], onset - 1)
+    scans = np.arange(max(core[0], stop - SCALE_TREND_SCANS + 1), stop + 1)
     if scans.size < 6:
         return None
     coef = np.polyfit(scans, scale[scans], 1)
     residual = scale[scans] - np.polyval(coef, scans)
-    sigma = 1.4826 * np.median(np.abs(residual - np.median(residual)))
+    # robust scatter, at least 0.1 % of the level (a scale pinned at a bound has no scatter)
+    sigma = max(1.4826 * np.median(np.abs(residual - np.median(residual))),
+                1e-3 * abs(float(np.polyval(coef, stop))))
     p = onset
     while p - 1 >= max(onset - reach, 0) and scale[p - 1] < np.polyval(coef, p - 1) - SCALE_DEFICIT_SIGMA * sigma:
         p -= 1
@@ -222,7 +249,8 @@ def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray
     the first scan from which a leaving phase's scale stays below its trend
     (:func:`scale_deficit_start`, from the onset the fit or the presence gives; a leaving phase is
     one whose mean fraction is at least ``min_fraction`` in the old core and falls by at least that
-    much in the new one). The fitted onset is moved back by at most the slow lag
+    much in the new one; not when a staying phase's scale falls too, which is the flux). The fitted
+    onset is moved back by at most the slow lag
     (``SLOW_LAG_FACTOR * lag`` scans) or the ramp's own length, whichever is longer.
 
     Why: a slow change whose first 1–5 % stay inside the old core is dated by the fit 7–8 scans
@@ -244,8 +272,12 @@ def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray
             before = fractions[core_a[0]:core_a[1] + 1].mean(axis=0)
             after = fractions[core_b[0]:core_b[1] + 1].mean(axis=0)
             leaving = np.flatnonzero((before >= min_fraction) & (after <= before - min_fraction))
+            staying = np.flatnonzero((before >= min_fraction) & (np.abs(after - before) < min_fraction))
             falling = [scale_deficit_start(scales[:, j], core_a, onset, onset - earliest) for j in leaving]
-            onset = min([onset] + [p for p in falling if p is not None])
+            # every phase fading together is the flux, not a phase leaving
+            flux = any(scale_deficit_start(scales[:, j], core_a, onset, 1) is not None for j in staying)
+            if not flux:
+                onset = min([onset] + [p for p in falling if p is not None])
         return Change(onset, max(end, onset), max(fit.chi2_flat - fit.chi2, 0.0), fit.tau0, fit.tau1)
     return ramp
 

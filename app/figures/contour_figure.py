@@ -38,16 +38,20 @@ def window_ticks(lo: float, hi: float, width_in: float, font_size_pt: float, *, 
     ticks = [float(t) for t in MaxNLocator(nbins=nbins, steps=[1, 2, 5, 10]).tick_values(lo, hi) if lo <= t <= hi]
     data_per_pt = (hi - lo) / (width_in * 72.0)
 
-    def clear(t: float) -> bool:
-        extent = _label_width_em(_tick_text(t)) if label_extent_em is None else label_extent_em
+    def clear(t: float, text: str) -> bool:
+        extent = _label_width_em(text) if label_extent_em is None else label_extent_em
         reach = (extent / 2 + 0.25) * font_size_pt * data_per_pt
         return (not trim_lo or t - reach >= lo) and (not trim_hi or t + reach <= hi)
 
-    return [t for t in ticks if clear(t)] or ticks[:1]
+    return [t for t, text in zip(ticks, _tick_texts(ticks)) if clear(t, text)] or ticks[:1]
 
 
-def _tick_text(value: float) -> str:
-    return np.format_float_positional(value, precision=6, trim="-")
+def _tick_texts(ticks: Sequence[float]) -> list[str]:
+    """Labels as matplotlib's default formatter draws them: every tick with the decimals of the
+    most precise one (35.5, 36.0, 36.5)."""
+    decimals = max((len(np.format_float_positional(t, precision=6, trim="-").partition(".")[2]) for t in ticks),
+                   default=0)
+    return [f"{t:.{decimals}f}" for t in ticks]
 
 
 def _label_width_em(text: str) -> float:
@@ -67,7 +71,7 @@ def panel_ticks(lo: float, hi: float, width_in: float, font_size_pt: float) -> l
         inside = [float(t) for t in ticks if lo + 0.06 * span <= t <= hi - 0.06 * span]
         if not inside:
             continue
-        widest = max(_label_width_em(_tick_text(t)) for t in inside)
+        widest = max(_label_width_em(text) for text in _tick_texts(inside))
         spacing_pt = (ticks[1] - ticks[0]) / span * width_pt if len(ticks) > 1 else width_pt
         if len(inside) == 1 or spacing_pt >= (widest + 0.5) * font_size_pt:
             return inside

@@ -97,3 +97,30 @@ def test_a_scale_that_sags_in_its_regime_does_not_date_the_change_early():
     # straight trend of the core. The run back from the onset must be unbroken: at 2.5 σ it breaks
     # at 199 (at 2 σ it dated the change at 197, 3 scans early)
     assert scale_deficit_start(scale, (163, 196), 200, 25) is None
+
+
+def test_the_trend_is_taken_before_the_onset_in_a_core_that_runs_past_it():
+    # the core (0, 260) holds the start of the change: scale 100 ± 0.5, 10 % lower from scan 200; the
+    # fit put the onset at 215. The trend comes from the 40 scans before 215, which hold the fall
+    scale = 100.0 + np.random.default_rng(3).normal(0.0, 0.5, 300)
+    scale[200:] -= 10.0
+    assert scale_deficit_start(scale, (0, 260), 215, 20) is None    # 160..214 straddle the fall
+    assert scale_deficit_start(scale, (0, 260), 205, 20) == 200     # 165..204: 5 scans below
+
+
+def test_a_flux_step_that_every_phase_shares_does_not_date_the_change():
+    # A → B as in the look-alike case, C steady at a third; the beam drops 10 % from scan 50 for all
+    i = np.arange(100, dtype=float)
+    share_b = np.clip((i - 55) / 10.0, 0.0, 1.0)
+    flux = np.where(i >= 50, 0.9, 1.0) * (1.0 + np.random.default_rng(12).normal(0.0, 0.003, 100))
+    scales = np.column_stack([80.0 * (1.0 - share_b), np.where(i >= 56, 80.0 * share_b, 0.0), np.full(100, 40.0)])
+    scales *= flux[:, None]
+    fractions = scales / scales.sum(axis=1, keepdims=True)
+    errors = np.full_like(fractions, 0.01)
+    times = i * 600.0
+    without = fraction_ramp(times, fractions, errors, lag=2)((0, 48), (75, 99))
+    with_scales = fraction_ramp(times, fractions, errors, lag=2, scales=scales)((0, 48), (75, 99))
+    assert with_scales.onset == without.onset
+    # the same fall in A alone (C's scale steady) is a phase leaving: it dates the change at 50
+    scales[:, 2] = 40.0
+    assert fraction_ramp(times, fractions, errors, lag=2, scales=scales)((0, 48), (75, 99)).onset == 50

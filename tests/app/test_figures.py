@@ -11,13 +11,15 @@ import zlib
 import numpy as np
 import pytest
 from matplotlib.collections import QuadMesh
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator
 from PIL import Image
 
 from analysis.events import Event
 from analysis.series import ScanSeries
 from app.figures import annotations
 from app.figures.command import figure_from_args, parse_window, resolve_style
-from app.figures.contour_figure import render_contour_figure, render_contour_with_parameters, window_ticks
+from app.figures.contour_figure import _tick_texts, render_contour_figure, render_contour_with_parameters, window_ticks
 from app.figures.map_data import centers_to_edges, scale_intensity
 from app.figures.fonts import installed_families, resolve_font_family
 from app.figures.parameter_figure import render_parameter_figure
@@ -467,3 +469,18 @@ def test_stacked_figure_shares_time_under_the_map(tmp_path):
     root = ET.parse(save_figure(fig, tmp_path / "s.svg", dpi=100)).getroot()
     texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "Phase fraction" in texts and "Time (h)" in texts
+
+
+def test_tick_widths_are_measured_on_the_labels_matplotlib_draws():
+    ticks = [35.5, 36.0, 36.5]
+    ax = Figure().add_subplot()
+    ax.set_xlim(35.2, 36.9)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.figure.draw_without_rendering()
+    drawn = [label.get_text() for label in ax.get_xticklabels()]
+    assert drawn == _tick_texts(ticks) == ["35.5", "36.0", "36.5"]
+    # on 35.9..37.2 over 1.2 in at 7 pt (0.01505 °/pt) the ticks are 0.5° apart and drawn "36.0",
+    # 2.24 em wide (not the 1.28 em of "36"): it reaches 1.37 em = 9.6 pt = 0.144° left of 36.0,
+    # past 35.9 at a broken edge ("36" would reach 0.094° and stay)
+    assert window_ticks(35.9, 37.2, 1.2, 7.0, trim_lo=False, trim_hi=False) == [36.0, 36.5, 37.0]
+    assert window_ticks(35.9, 37.2, 1.2, 7.0, trim_lo=True, trim_hi=False) == [36.5, 37.0]
