@@ -250,8 +250,8 @@ def fraction_ramp(times_s: np.ndarray, fractions: np.ndarray, errors: np.ndarray
     (:func:`scale_deficit_start`, from the onset the fit or the presence gives; a leaving phase is
     one whose mean fraction is at least ``min_fraction`` in the old core and falls by at least that
     much in the new one; not when a staying phase's scale falls too, which is the flux). The fitted
-    onset is moved back by at most the slow lag
-    (``SLOW_LAG_FACTOR * lag`` scans) or the ramp's own length, whichever is longer.
+    onset is moved back by at most the slow lag (``SLOW_LAG_FACTOR * lag`` scans) or the ramp's own
+    length, whichever is longer.
 
     Why: a slow change whose first 1–5 % stay inside the old core is dated by the fit 7–8 scans
     late; a distorted fraction curve (a phase refined at a wrong cell for its first scans, then

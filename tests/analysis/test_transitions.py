@@ -86,9 +86,10 @@ def test_fit_ramp_to_excess_dates_a_change_from_block_differences():
 
 
 def test_presence_uses_the_standard_error_of_the_regime_mean():
-    # S at a steady 6 % with per-scan errors of 4 %: over 25 scans the standard error of the mean is
-    # 0.04/5 = 0.008, so the bar is max(0.04, 0.024) = 0.04 and S is present; over 3 scans it is
-    # 0.04/√3 = 0.023, the bar max(0.04, 0.069) = 0.069 and S is not (yet) sure. X at 3 % never is.
+    # S at a steady 6 % with per-scan errors of 4 %: over 25 scans the trimmed mean keeps 15, its
+    # standard error is 0.04/√15 = 0.0103, so the bar is max(0.04, 0.031) = 0.04 and S is present;
+    # over 3 scans (none cut) it is 0.04/√3 = 0.023, the bar max(0.04, 0.069) = 0.069 and S is not
+    # (yet) sure. X at 3 % never is.
     f = np.column_stack([np.full(25, 0.91), np.full(25, 0.06), np.full(25, 0.03)])
     err = np.full_like(f, 0.04)
     assert present_phases(f, err, (0, 24), ("P2", "S", "X"), 0.04) == ("P2", "S")
