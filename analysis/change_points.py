@@ -110,6 +110,42 @@ def fit_ramp(times: np.ndarray, values: np.ndarray, weights: np.ndarray | None =
                    chi2=float(chi2[best]), chi2_flat=chi2_flat, tau0=float(tau0[best]), tau1=float(tau1[best]))
 
 
+@dataclass(frozen=True)
+class HingeFit:
+    """Best straight line with one kink (indices are into the fitted scans).
+
+    onset:    first scan after the kink (the first that has left the line before it)
+    rise:     slope added after the kink (units of the values per unit of time)
+    sse:      sum of squared residuals
+    scatter:  root-mean-square residual about the fitted line (n − 4 degrees of freedom)
+    """
+
+    onset: int
+    rise: float
+    sse: float
+    scatter: float
+
+
+def fit_hinge(times: np.ndarray, values: np.ndarray, onsets: range) -> HingeFit:
+    """Fit values ≈ c0 + c1·t + c2·max(0, t − τ), τ half way between scans ``onset − 1`` and
+    ``onset``, for each candidate ``onset`` (indices ≥ 1); times (m,) increasing (uneven allowed).
+    The coefficients are linear least squares for every candidate; the best one is returned.
+    ValueError for fewer than five values, a non-finite value or a candidate outside 1..m−1."""
+    t = np.asarray(times, dtype=float)
+    v = np.asarray(values, dtype=float)
+    if t.size < 5 or len(onsets) == 0 or min(onsets) < 1 or max(onsets) >= t.size or not np.isfinite(v).all():
+        raise ValueError(f"fit_hinge needs five or more finite values and candidate onsets in 1..{t.size - 1}")
+    best = None
+    for k in onsets:
+        tau = 0.5 * (t[k - 1] + t[k])
+        x = np.column_stack([np.ones_like(t), t - t[0], np.clip(t - tau, 0.0, None)])
+        coef, *_ = np.linalg.lstsq(x, v, rcond=None)
+        sse = float(((x @ coef - v) ** 2).sum())
+        if best is None or sse < best[0]:
+            best = (sse, k, float(coef[2]))
+    return HingeFit(onset=best[1], rise=best[2], sse=best[0], scatter=float(np.sqrt(best[0] / (t.size - 4))))
+
+
 def _block_differences(ramps: np.ndarray, lag: int) -> np.ndarray:
     """(P, m) ramp shapes → (P, m) mean of ``lag`` scans from b on minus ``lag`` before b
     (fewer near the ends; column 0 is 0)."""

@@ -185,3 +185,38 @@ def mixture_novelty(target_root: np.ndarray, before: np.ndarray, after: np.ndarr
         return float("inf")
     mixed = np.sqrt(np.clip(coef[0] * before + coef[1] * after, 0.0, None))
     return novelty_ratio(target_root, mixed, noise_var, window_pts)
+
+
+def share_path(stack: PatternStack, first: int, last: int, before: tuple[int, int],
+               after: tuple[int, int]) -> tuple[np.ndarray, float]:
+    """(path, sigma): the (last − first + 1,) progress of scans ``first`` .. ``last`` along the
+    change from the mean square-root pattern of scans ``before`` = (b0, b1) (inclusive) to that of
+    scans ``after``, relative to scan ``first``; ``sigma`` is the counting noise of one step,
+    which is also the scatter of the path about a smooth curve where the drift is slow.
+
+    The path is the running sum of the scan-to-scan increments projected on the direction
+    (after − before), each increment with the drift of its own two scans (local offset, shift and
+    width change of their mean) taken out first. Without drift it goes from 0 before a two-phase
+    change to about 1 at its end. It is first order in the change, where the change energy is
+    second order, so it sees the first per cent of a change that the energy still hides in the
+    noise. Drift between two neighbouring scans is small and well modelled by one derivative; one
+    model for a long path of drifting peaks is not. Drift also shrinks the step a change gives
+    (the direction is taken between patterns whose peaks have moved), so the path then ends short
+    of 1. A scan in both the path and a reference block would correlate its noise with the
+    direction; that expected bias (noise² × points / block size) is taken off the steps it enters.
+    """
+    x, w = stack.root, stack.window_pts
+    start, end = x[before[0]:before[1] + 1].mean(axis=0), x[after[0]:after[1] + 1].mean(axis=0)
+    direction = end - start
+    whole = _drift_projector(0.5 * (start + end), w)(direction).ravel()
+    sigma = stack.noise / max(float(np.sqrt(whole @ whole)), 1e-30)
+    points = (x.shape[1] // w) * (w - 3)   # what the local drift model leaves free
+    inside = [lambda k, b=b: float(b[0] <= k <= b[1]) / (b[1] - b[0] + 1) for b in (before, after)]
+    steps = np.zeros(last - first + 1)
+    for k in range(first + 1, last + 1):
+        project_out = _drift_projector(0.5 * (x[k] + x[k - 1]), w)
+        d = project_out(direction).ravel()
+        # E[(n_k − n_{k−1})·d] for the noise n of scans that are also in a block of the direction
+        bias = (inside[1](k) - inside[1](k - 1) - inside[0](k) + inside[0](k - 1)) * stack.noise ** 2 * points
+        steps[k - first] = (float(d @ project_out(x[k] - x[k - 1]).ravel()) - bias) / max(float(d @ d), 1e-30)
+    return np.cumsum(steps), sigma

@@ -11,7 +11,7 @@ import pytest
 
 from analysis import axis as ax
 from analysis.cancel import CancelToken, Cancelled
-from analysis.change_points import cores_between, fit_ramp, fit_ramp_to_excess, raised_runs
+from analysis.change_points import cores_between, fit_hinge, fit_ramp, fit_ramp_to_excess, raised_runs
 from analysis.regimes import present_phases
 from analysis.simulation import simulate
 from analysis.simulation_scenarios import scenarios
@@ -70,6 +70,27 @@ def test_fit_ramp_uses_times_not_indices():
     assert times[fit.onset] == 22.0
     assert times[fit.end] == 28.0
     assert fit.tau0 == pytest.approx(21.0) and fit.tau1 == pytest.approx(31.0)
+
+
+def test_fit_hinge_finds_the_first_scan_after_the_kink_on_uneven_times():
+    # scans at uneven times (one missing); the line 2 + 0.1·t bends up by 0.5 per unit of time
+    # between t = 12.5 and t = 14 (scan 8 is the first after the kink, half way between scans)
+    t = np.array([0, 1, 2, 4, 5, 7, 8, 11, 14, 15, 16, 18, 19, 20, 22], dtype=float)
+    tau = 0.5 * (t[7] + t[8])
+    v = 2.0 + 0.1 * t + 0.5 * np.clip(t - tau, 0.0, None)
+    fit = fit_hinge(t, v, range(3, 13))
+    assert fit.onset == 8 and fit.rise == pytest.approx(0.5) and fit.scatter < 1e-9
+    # noise 0.05 against a bend of 0.5 per unit time: the kink within a scan, the added slope
+    # within 0.1 (its standard error is ~0.03 over the 8 scans after the kink), the scatter within
+    # half of 0.05 (15 values, 4 parameters)
+    noisy = v + np.random.default_rng(0).normal(0.0, 0.05, v.size)
+    fit = fit_hinge(t, noisy, range(3, 13))
+    assert fit.onset in (7, 8, 9) and fit.rise == pytest.approx(0.5, abs=0.1)
+    assert fit.scatter == pytest.approx(0.05, rel=0.5)
+    bad = ((v[:4], range(1, 3)), (v, range(0, 3)), (v, range(3, 16)), (np.where(t > 5, v, np.nan), range(3, 5)))
+    for values, onsets in bad:   # too few values, onset 0, onset past the end, a NaN
+        with pytest.raises(ValueError):
+            fit_hinge(t[:values.size], values, onsets)
 
 
 def test_fit_ramp_to_excess_dates_a_change_from_block_differences():
@@ -215,6 +236,61 @@ def test_pattern_path_finds_the_regime_structure_and_onsets(name, settings):
     assert labels[0] == "unknown 1"
     assert all(ev.kind == "pattern change" for ev in result.events)
     _assert_onsets(result, sim.truth)
+
+
+# a slow X1 → X2 plateau at 1,090 counts (foreign sweep 381, trial 13): the change energy dates it
+# 6 scans late, its first 5–10 % hiding in the noise
+SLOW_LOW_COUNTS = dict(n_scans=249, seed=952610551, noise_counts=1090.3855053335988, time_jitter=0.2877677686994511,
+                       background_ratio=0.29886907286720343, wavelength_A=1.5406, kalpha2=False,
+                       two_theta_range=(14.7523626220737, 66.76343021118323), step_deg=0.025)
+# X1 → X2 → X1 at 604 counts (foreign sweep 391, trial 32): the noise the reference block shares
+# with the path made a step where the block ends, which put the share's kink 4 scans early
+NOISY_BEFORE = dict(n_scans=255, seed=715193998, noise_counts=604.1041092396366, time_jitter=0.21350494777661977,
+                    background_ratio=0.29406768436745545, missing_scan=82, wavelength_A=0.6442516464332375,
+                    two_theta_range=(6.155109341814518, 26.604726089950802), step_deg=0.01)
+# P2/S → P'2/S → P2/S at 1,771 counts (bench_transitions seed 17, trial 21): the split P'2 peaks
+# close before the change back, which bends the share path
+CLOSING_SPLIT = dict(n_scans=220, seed=140025373, noise_counts=1771.024966212656, time_jitter=0.24127883248771742,
+                     background_ratio=0.21467821209765095, missing_scan=87, wavelength_A=1.5406, kalpha2=True,
+                     two_theta_range=(10.0, 80.0), step_deg=0.02)
+
+
+def _foreign(settings: dict):
+    from analysis.phase_library import load_library
+    from analysis.simulation_scenarios import foreign_phases, foreign_two_phase
+
+    return simulate(foreign_two_phase(), library={**load_library(), **foreign_phases()}, **settings)
+
+
+def test_the_share_dates_a_slow_change_at_low_counts(monkeypatch):
+    from analysis import pattern_regimes
+
+    sim = _foreign(SLOW_LOW_COUNTS)
+    result = detect_regimes_from_patterns(sim.series)
+    assert result.sequence == "unknown 1 → unknown 2 → unknown 1"
+    _assert_onsets(result, sim.truth)
+    monkeypatch.setattr(pattern_regimes, "SHARE_SCATTER_MAX", 0.0)   # the change energy alone
+    late = detect_regimes_from_patterns(sim.series)
+    assert late.events[0].scan - sim.truth.events[0].scan > ONSET_TOLERANCE_SCANS
+
+
+def test_noise_shared_with_the_reference_does_not_date_a_change_early():
+    sim = _foreign(NOISY_BEFORE)
+    result = detect_regimes_from_patterns(sim.series)
+    assert result.sequence == "unknown 1 → unknown 2 → unknown 1"
+    _assert_onsets(result, sim.truth)
+
+
+def test_a_share_bent_by_drift_does_not_date_the_change(monkeypatch):
+    from analysis import pattern_regimes
+
+    sim = simulate(scenarios()["p2s_pprime2"](), **CLOSING_SPLIT)
+    result = detect_regimes_from_patterns(sim.series)
+    assert _pattern([r[0] for r in result.regimes]) == [0, 1, 0]
+    _assert_onsets(result, sim.truth)
+    monkeypatch.setattr(pattern_regimes, "SHARE_SCATTER_MAX", float("inf"))   # no scatter check
+    early = detect_regimes_from_patterns(sim.series)
+    assert sim.truth.events[1].scan - early.events[1].scan > ONSET_TOLERANCE_SCANS
 
 
 @pytest.mark.parametrize("settings", [
