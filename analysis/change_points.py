@@ -116,13 +116,11 @@ class HingeFit:
 
     onset:    first scan after the kink (the first that has left the line before it)
     rise:     slope added after the kink (units of the values per unit of time)
-    sse:      sum of squared residuals
     scatter:  root-mean-square residual about the fitted line (n − 4 degrees of freedom)
     """
 
     onset: int
     rise: float
-    sse: float
     scatter: float
 
 
@@ -143,7 +141,7 @@ def fit_hinge(times: np.ndarray, values: np.ndarray, onsets: range) -> HingeFit:
         sse = float(((x @ coef - v) ** 2).sum())
         if best is None or sse < best[0]:
             best = (sse, k, float(coef[2]))
-    return HingeFit(onset=best[1], rise=best[2], sse=best[0], scatter=float(np.sqrt(best[0] / (t.size - 4))))
+    return HingeFit(onset=best[1], rise=best[2], scatter=float(np.sqrt(best[0] / (t.size - 4))))
 
 
 def _block_differences(ramps: np.ndarray, lag: int) -> np.ndarray:

@@ -20,7 +20,7 @@
    regime's pattern starts to rise (:func:`share_onset`: a line with one kink through the scan-to-
    scan increments projected on the change, each with its own drift taken out), when that path is
    as smooth as its counting noise allows. Measured (``bench_pipeline_accuracy.py``, foreign
-   material, seeds 371, 381, 391, 401): 240 of 240 series right; on 371 and 381 the energy alone
+   material, seeds 371, 381, 391, 401, 411): 300 of 300 series right; on 371 and 381 the energy alone
    had 118 of 120 (two first onsets 4 and 6 scans late). On Table 1 series through this path
    (``bench_transitions.py``, seeds 17 and 29): 80 of 100 right against 79, mean onset error 1.03
    scans against 1.10, more than 3 scans off 9 against 12. Without the smoothness check a share
@@ -221,8 +221,8 @@ def share_onset(stack: PatternStack, times_s: np.ndarray, change: Change, previo
     change by a line with one kink (:func:`analysis.change_points.fit_hinge`), the kink searched
     as far back as the slow lag or the change's length, leaving the old regime at least 4 and
     ``min_regime_scans`` scans. The kink becomes the onset if it is at least
-    :data:`SHARE_MIN_MOVE` scans earlier, the slope it adds is positive, the fit scatters by at
-    most :data:`SHARE_SCATTER_MAX` × the counting noise.
+    :data:`SHARE_MIN_MOVE` scans earlier, the slope it adds is positive, and the fit scatters by
+    at most :data:`SHARE_SCATTER_MAX` × the counting noise.
 
     Why: the change energy grows with the square of the change, so the first 5–10 % of a slow
     two-phase change at low counts hide in its noise and the energy dates it 4–6 scans late; the
