@@ -187,6 +187,11 @@ def mixture_novelty(target_root: np.ndarray, before: np.ndarray, after: np.ndarr
     return novelty_ratio(target_root, mixed, noise_var, window_pts)
 
 
+def _weight_in(scan: int, block: tuple[int, int]) -> float:
+    """Weight of ``scan`` in the mean of the scans ``block`` = (first, last), inclusive."""
+    return float(block[0] <= scan <= block[1]) / (block[1] - block[0] + 1)
+
+
 def share_path(stack: PatternStack, first: int, last: int, before: tuple[int, int],
                after: tuple[int, int]) -> tuple[np.ndarray, float]:
     """(path, sigma): the (last − first + 1,) progress of scans ``first`` .. ``last`` along the
@@ -211,12 +216,12 @@ def share_path(stack: PatternStack, first: int, last: int, before: tuple[int, in
     whole = _drift_projector(0.5 * (start + end), w)(direction).ravel()
     sigma = stack.noise / max(float(np.sqrt(whole @ whole)), 1e-30)
     points = (x.shape[1] // w) * (w - 3)   # what the local drift model leaves free
-    inside = [lambda k, b=b: float(b[0] <= k <= b[1]) / (b[1] - b[0] + 1) for b in (before, after)]
     steps = np.zeros(last - first + 1)
     for k in range(first + 1, last + 1):
         project_out = _drift_projector(0.5 * (x[k] + x[k - 1]), w)
         d = project_out(direction).ravel()
         # E[(n_k − n_{k−1})·d] for the noise n of scans that are also in a block of the direction
-        bias = (inside[1](k) - inside[1](k - 1) - inside[0](k) + inside[0](k - 1)) * stack.noise ** 2 * points
+        shared = (_weight_in(k, after) - _weight_in(k - 1, after)) - (_weight_in(k, before) - _weight_in(k - 1, before))
+        bias = shared * stack.noise ** 2 * points
         steps[k - first] = (float(d @ project_out(x[k] - x[k - 1]).ravel()) - bias) / max(float(d @ d), 1e-30)
     return np.cumsum(steps), sigma
